@@ -1,0 +1,115 @@
+# -*- coding: utf-8 -*-
+# Copyright: cloudhooks.aws contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Controller side of cloudhooks.aws.lambda_invocation: the record lives in host facts.
+
+Reads this id's record from the host's facts, plans with the pure lifecycle code, returns at
+once when nothing is to be invoked (no module shipped, no AWS call), and otherwise runs the
+module, which makes the AWS calls. The record that results goes back as one fact per id.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Dict, Optional
+
+from ansible import constants as C
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.plugins.action import ActionBase
+from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import AWS_CONNECTION_OPTIONS
+from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import OPTION_SPEC
+from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import LifecycleError
+from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import Record
+from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import fact_name
+from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import parse_desired
+from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import plan as make_plan
+
+MODULE = "cloudhooks.aws.lambda_invocation"
+_VALIDATOR = ArgumentSpecValidator(OPTION_SPEC)
+
+MEMORY_CACHE_WARNING = (
+    "cloudhooks.aws.lambda_invocation keeps what it invoked in host facts, but fact caching is "
+    "'memory', so the records are lost when this run ends and the next run invokes again. Keep them "
+    "with, in ansible.cfg [defaults]: fact_caching = jsonfile, fact_caching_connection = "
+    "<a directory>, fact_caching_timeout = 0 (or any other cache plugin, such as community.general.redis)."
+)
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+
+    def run(self, tmp: Optional[str] = None, task_vars: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+        task_vars = task_vars or {}
+        result = super().run(tmp, task_vars)
+        args = dict(self._task.args)
+        args.pop("_record", None)  # only this plugin sets it
+
+        try:
+            options = self._options(args)
+            desired = parse_desired(options)
+            fact = fact_name(desired.id)
+            stored = (task_vars.get("ansible_facts") or {}).get(fact)
+            the_plan = make_plan(Record.from_fact(stored), desired)
+        except LifecycleError as exc:
+            result.update(failed=True, msg=str(exc))
+            return result
+
+        if _cache_plugin() in ("memory", "ansible.builtin.memory"):
+            self._display.warning(MEMORY_CACHE_WARNING)
+
+        check_mode = bool(self._task.check_mode)
+        result_text = the_plan.result
+        invocations: list = []
+        if the_plan.invocations:
+            args["_record"] = stored if isinstance(stored, str) else None
+            module_result = self._execute_module(module_name=MODULE, module_args=args, task_vars=task_vars)
+            if module_result.get("failed"):
+                # Ansible does not store facts from a failed task: the record stays as it was.
+                module_result.setdefault("invocations", [])
+                module_result["action"] = the_plan.action
+                return module_result
+            invocations = module_result.get("invocations", [])
+            result_text = module_result.get("result")
+            if "log" in module_result:
+                result["log"] = module_result["log"]
+
+        if the_plan.store and not check_mode:
+            new_record = the_plan.with_result(result_text)
+            result["ansible_facts"] = {fact: new_record.to_fact() if new_record else None}
+        result.update(
+            changed=the_plan.changed,
+            action=the_plan.action,
+            invocations=invocations,
+            result=result_text,
+            result_json=_json_or_none(result_text),
+        )
+        if self._task.diff:
+            result["diff"] = the_plan.diff
+        return result
+
+    @staticmethod
+    def _options(args: Dict[str, Any]) -> Dict[str, Any]:
+        """This module's own options, type-checked and defaulted, as the module will see them."""
+        unknown = sorted(k for k in args if k not in OPTION_SPEC and k not in AWS_CONNECTION_OPTIONS)
+        if unknown:
+            raise LifecycleError(
+                "unsupported option(s): %s. Supported: %s, and the AWS connection options"
+                % (", ".join(unknown), ", ".join(OPTION_SPEC))
+            )
+        checked = _VALIDATOR.validate({k: v for k, v in args.items() if k in OPTION_SPEC})
+        if checked.error_messages:
+            raise LifecycleError("; ".join(checked.error_messages))
+        return checked.validated_parameters
+
+
+def _cache_plugin() -> str:
+    return str(C.config.get_config_value("CACHE_PLUGIN"))
+
+
+def _json_or_none(text: Optional[str]) -> Any:
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None

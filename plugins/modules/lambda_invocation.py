@@ -1,0 +1,466 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: cloudhooks.aws contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: lambda_invocation
+short_description: Invoke an AWS Lambda function with a Terraform-style lifecycle
+version_added: 0.1.0
+description:
+  - Invokes an AWS Lambda function as part of provisioning, the way Terraform's C(aws_lambda_invocation)
+    resource does. The function is invoked once when the invocation is created, and again only when
+    its O(input), its target (O(function_name), O(qualifier), O(tenant_id)) or its O(triggers) change,
+    or when O(force=true).
+  - With O(lifecycle_scope=CRUD) the function is told what is happening. Its payload is O(input) plus
+    one key, O(terraform_key), holding C({"action": "create"|"update"|"delete", "prev_input": ...}), so
+    that the function can set up, migrate and tear down what it manages. Functions written for
+    Terraform work unchanged.
+  - What was last sent is remembered per host in a fact (one fact per O(id)). Keep facts across runs
+    with fact caching, for example C(fact_caching = jsonfile) and C(fact_caching_timeout = 0) in
+    C(ansible.cfg). With the default in-memory cache the record lasts only for the run, and the
+    module warns.
+  - An action plugin of the same name decides on the controller, from the stored record and the task,
+    what to invoke. When nothing is to be invoked it returns at once, without running the module or
+    calling AWS.
+  - The payload is compact JSON in UTF-8; the input's key order is kept and the lifecycle block is
+    added last. Inputs and triggers are compared as parsed JSON, so key order and white space do not
+    count.
+  - A function error (C(FunctionError) in the response, handled or unhandled) or an AWS error fails
+    the task with the function's error type and message, and the stored record stays as it was, so
+    the next run tries the same transition again.
+  - Requests that may have reached the function are never sent again. Only throttling
+    (C(TooManyRequestsException)), a function that is still being created or updated
+    (C(ResourceConflictException), C(ResourceNotReadyException)) and a connection that could not be
+    made are retried, with backoff. A read timeout is never retried.
+author:
+  - cloudhooks.aws contributors
+options:
+  function_name:
+    description:
+      - The Lambda function to invoke, as a name (V(my-function)), a full ARN or a partial ARN
+        (V(123456789012:function:my-function)).
+    type: str
+    required: true
+  input:
+    description:
+      - The JSON value sent to the function. Give it as YAML (a mapping, a list or a scalar), or as a
+        string holding JSON, which is parsed; a string that is not valid JSON is an error.
+      - Required with O(state=present); not used with O(state=absent).
+      - With O(lifecycle_scope=CRUD) it must be a JSON object that does not already have the key
+        O(terraform_key).
+      - The payload, with the lifecycle block added, must fit Lambda's synchronous limit of
+        6,291,456 bytes.
+    type: raw
+  lifecycle_scope:
+    description:
+      - V(CREATE_ONLY) invokes on create, and on a replacement when the input, target or triggers
+        change. The payload is O(input) as it is.
+      - V(CRUD) also invokes on update and on delete (O(state=absent), or the old side of a
+        replacement), adding the lifecycle block under O(terraform_key).
+    type: str
+    choices: [CREATE_ONLY, CRUD]
+    default: CREATE_ONLY
+  qualifier:
+    description:
+      - The version or alias to invoke. Changing it replaces the invocation (the old target is sent
+        C(delete) first in CRUD scope).
+    type: str
+    default: $LATEST
+  terraform_key:
+    description:
+      - The key of the lifecycle block in CRUD scope.
+    type: str
+    default: tf
+  triggers:
+    description:
+      - A mapping of arbitrary values. Any change to it replaces the invocation (invokes again).
+    type: raw
+  state:
+    description:
+      - V(present) invokes as the lifecycle requires.
+      - V(absent) sends C(delete) to the stored target in CRUD scope, then forgets the record; in
+        CREATE_ONLY scope it only forgets the record.
+    type: str
+    choices: [present, absent]
+    default: present
+  id:
+    description:
+      - Names the stored record. Defaults to O(function_name) as written.
+      - Two tasks that invoke the same function with different inputs must each set their own O(id).
+      - The qualifier is not part of the id, so changing the qualifier is a replacement, not a new
+        record.
+    type: str
+  force:
+    description:
+      - Replace the invocation even though nothing changed, like Terraform's taint.
+    type: bool
+    default: false
+  tenant_id:
+    description:
+      - Sent as Lambda's C(TenantId) for a multi-tenant function. Part of the target.
+    type: str
+  tail_log:
+    description:
+      - Ask Lambda for the last 4 KB of the invocation's log and return it decoded in RV(log).
+    type: bool
+    default: false
+  timeout:
+    description:
+      - Seconds to wait for a synchronous invocation to return. The default lets a function that runs
+        Lambda's 15-minute maximum finish.
+      - When it runs out the task fails; the request is not sent again, and the function may still be
+        running.
+    type: int
+    default: 960
+notes:
+  - In check mode nothing is invoked and the stored record is not changed. Where an invocation is
+    planned, each planned target is called with C(InvocationType=DryRun), so a wrong function name or
+    a missing permission shows. RV(invocations) lists the exact payloads that would be sent.
+  - With C(--diff), the stored record (before) and the task (after) are shown, input included.
+  - A replacement in CRUD scope invokes twice, C(delete) on the old target and then C(create) on the
+    new one. If the delete succeeds and the create fails, the task fails and the record still names
+    the old target and input; the next run sends C(delete) to the old target again and then
+    C(create). Write the delete handler so that it can run twice.
+  - The AWS connection options may be given with C(module_defaults) for the group
+    C(group/cloudhooks.aws.aws), which extends C(group/amazon.aws.aws).
+  - O(aws_config) may set any botocore option except C(retries) and C(read_timeout), which this module
+    sets itself (no SDK retries; O(timeout)).
+seealso:
+  - name: Terraform aws_lambda_invocation
+    description: The Terraform resource whose behaviour this module follows.
+    link: https://registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/lambda_invocation
+  - module: amazon.aws.lambda_execute
+  - module: amazon.aws.lambda
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+"""
+
+EXAMPLES = r"""
+- name: Seed a database once, when the stack is first created
+  cloudhooks.aws.lambda_invocation:
+    function_name: seed-database
+    input:
+      tables: [users, orders]
+  register: seeded
+
+- name: Use what the function returned
+  ansible.builtin.debug:
+    msg: "{{ seeded.result_json }}"
+
+- name: Tell the function about create, update and delete (Terraform's lifecycle_scope = "CRUD")
+  cloudhooks.aws.lambda_invocation:
+    function_name: tenant-provisioner
+    qualifier: live
+    lifecycle_scope: CRUD
+    input:
+      tenant: acme
+      plan: gold
+
+- name: Send delete with the last input, then forget the record
+  cloudhooks.aws.lambda_invocation:
+    function_name: tenant-provisioner
+    lifecycle_scope: CRUD
+    state: absent
+
+- name: Invoke again whenever the deployed code changes
+  cloudhooks.aws.lambda_invocation:
+    function_name: migrate-schema
+    input: '{"target": "v42"}'
+    triggers:
+      code_sha256: "{{ function_info.configuration.code_sha256 }}"
+
+- name: Two records for one function, one per input
+  cloudhooks.aws.lambda_invocation:
+    function_name: register-endpoint
+    id: "register-endpoint-{{ item }}"
+    input:
+      endpoint: "{{ item }}"
+  loop: [api, web]
+
+- name: Connection options once for the whole play
+  module_defaults:
+    group/cloudhooks.aws.aws:
+      region: eu-west-1
+  block:
+    - name: Warm the cache
+      cloudhooks.aws.lambda_invocation:
+        function_name: warm-cache
+        input: {}
+"""
+
+RETURN = r"""
+action:
+  description:
+    - What the run did (or, in check mode, would do).
+    - V(create), V(update), V(replace), V(delete), V(forget) (O(state=absent) on a CREATE_ONLY
+      record), or V(none). An V(update) with an empty RV(invocations) list means that only the
+      record changed.
+  returned: always
+  type: str
+  sample: update
+invocations:
+  description:
+    - One entry per invocation made or, in check mode, planned, in order.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    action:
+      description: The lifecycle action of this invocation, V(create), V(update) or V(delete).
+      returned: always
+      type: str
+      sample: create
+    function_name:
+      description: The function invoked.
+      returned: always
+      type: str
+      sample: tenant-provisioner
+    qualifier:
+      description: The version or alias invoked.
+      returned: always
+      type: str
+      sample: $LATEST
+    tenant_id:
+      description: The tenant sent as C(TenantId), or null.
+      returned: always
+      type: str
+    payload:
+      description: The exact payload sent (or to be sent, in check mode), as a JSON string.
+      returned: always
+      type: str
+      sample: '{"tenant":"acme","tf":{"action":"create","prev_input":null}}'
+    status_code:
+      description: The HTTP status of the Invoke call (C(204) for a check-mode C(DryRun)).
+      returned: when the function was called
+      type: int
+      sample: 200
+    executed_version:
+      description: The version that ran.
+      returned: after a real invocation
+      type: str
+      sample: "3"
+    response:
+      description: The raw response payload of this invocation.
+      returned: after a real invocation
+      type: str
+      sample: '{"status": "ok"}'
+    function_error:
+      description: C(Handled) or C(Unhandled) when the function failed (the task then fails).
+      returned: when the function returned an error
+      type: str
+    dry_run:
+      description: True for a check-mode C(DryRun) call.
+      returned: in check mode
+      type: bool
+    log:
+      description: The decoded log tail of this invocation.
+      returned: when O(tail_log=true), after a real invocation
+      type: str
+result:
+  description:
+    - The raw response payload of the last create or update invocation; when nothing was invoked, the
+      stored result of the last successful one. Null after O(state=absent).
+  returned: always
+  type: str
+  sample: '{"status": "ok"}'
+result_json:
+  description: RV(result) parsed, when it is JSON; otherwise null.
+  returned: always
+  type: raw
+  sample: {"status": "ok"}
+log:
+  description: The decoded log tail of the last invocation.
+  returned: when O(tail_log=true) and a function was invoked
+  type: str
+diff:
+  description: With C(--diff), the stored record (before) and the task (after).
+  returned: in diff mode
+  type: dict
+  contains:
+    before:
+      description: Target, scope, key, triggers and input of the stored record; empty when there is none.
+      returned: in diff mode
+      type: dict
+    after:
+      description: Target, scope, key, triggers and input of the task; empty with O(state=absent).
+      returned: in diff mode
+      type: dict
+"""
+
+import base64
+import json
+from typing import Any, Dict, List, Optional
+
+try:
+    from botocore.config import Config
+    from botocore.exceptions import ClientError, ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
+except ImportError:
+    pass  # AnsibleAWSModule reports a missing botocore
+
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import OPTION_SPEC
+from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import Invocation
+from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import LifecycleError
+from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import Record
+from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import parse_desired
+from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import plan as make_plan
+
+# Error codes that Lambda returns before the function runs: resending cannot run it twice.
+SAFE_TO_RESEND = (
+    "TooManyRequestsException",  # throttled
+    "ResourceConflictException",  # the function is still being created or updated
+    "ResourceNotReadyException",  # the function is being (re)activated
+    "ConnectionNotMade",  # no connection was ever made (see InvokeRetry)
+)
+
+
+class InvokeRetry(AWSRetry):
+    """amazon.aws's backoff, narrowed to the failures after which the function cannot have run.
+
+    AWSRetry alone also retries 5xx answers, after which a function may have run; botocore's own
+    retries (switched off in the client config) would resend after a read timeout.
+    """
+
+    base_class = (ClientError, EndpointConnectionError, ConnectTimeoutError)
+
+    @staticmethod
+    def status_code_from_exception(error: Exception) -> str:
+        if isinstance(error, ClientError):
+            return error.response["Error"]["Code"]
+        return "ConnectionNotMade"
+
+    @staticmethod
+    def found(response_code: str, catch_extra_error_codes: Any = None) -> bool:
+        return response_code in SAFE_TO_RESEND
+
+
+def lambda_client(module: AnsibleAWSModule, timeout: int) -> Any:
+    """A Lambda client that never resends by itself and waits ``timeout`` seconds for an answer."""
+    ours = Config(read_timeout=timeout, connect_timeout=30, retries={"total_max_attempts": 1})
+    user = module.params.get("aws_config") or {}
+    config = Config(**user).merge(ours) if user else ours
+    retry = InvokeRetry.jittered_backoff(retries=8, delay=2, max_delay=30)
+    return module.client("lambda", retry_decorator=retry, aws_config=config)
+
+
+def invoke(client: Any, invocation: Invocation, *, dry_run: bool, tail_log: bool) -> Dict[str, Any]:
+    params: Dict[str, Any] = {
+        "FunctionName": invocation.target.function_name,
+        "Qualifier": invocation.target.qualifier,
+        "InvocationType": "DryRun" if dry_run else "RequestResponse",
+        "Payload": invocation.payload,
+    }
+    if invocation.target.tenant_id:
+        params["TenantId"] = invocation.target.tenant_id
+    if tail_log and not dry_run:
+        params["LogType"] = "Tail"
+    return client.invoke(aws_retry=True, **params)
+
+
+def describe_response(invocation: Invocation, response: Dict[str, Any], dry_run: bool) -> Dict[str, Any]:
+    entry = invocation.describe()
+    entry["status_code"] = response.get("StatusCode")
+    if dry_run:
+        entry["dry_run"] = True
+        return entry
+    entry["executed_version"] = response.get("ExecutedVersion")
+    body = response.get("Payload")
+    entry["response"] = body.read().decode("utf-8", errors="replace") if body is not None else None
+    if response.get("LogResult"):
+        entry["log"] = base64.b64decode(response["LogResult"]).decode("utf-8", errors="replace")
+    if response.get("FunctionError"):
+        entry["function_error"] = response["FunctionError"]
+    return entry
+
+
+def function_error_message(entry: Dict[str, Any]) -> str:
+    detail = entry.get("response") or ""
+    try:
+        error = json.loads(detail)
+    except ValueError:
+        error = None
+    if isinstance(error, dict) and ("errorMessage" in error or "errorType" in error):
+        detail = "%s: %s" % (error.get("errorType", "Error"), error.get("errorMessage", ""))
+    return "the function returned an error (%s) during the %s invocation of %s: %s" % (
+        entry["function_error"], entry["action"], _target_text(entry), detail)
+
+
+def _target_text(entry: Dict[str, Any]) -> str:
+    return "%s (qualifier %s)" % (entry["function_name"], entry["qualifier"])
+
+
+def _progress_note(done: List[Dict[str, Any]]) -> str:
+    if not done:
+        return " Nothing was invoked before it; the stored record is unchanged."
+    names = ", ".join("%s of %s" % (d["action"], _target_text(d)) for d in done)
+    return (
+        " Already done in this run: %s. The stored record is unchanged, so the next run repeats the "
+        "whole transition, starting again with the %s." % (names, names.split(", ")[0])
+    )
+
+
+def main() -> None:
+    argument_spec: Dict[str, Dict[str, Any]] = dict(OPTION_SPEC)
+    argument_spec["_record"] = dict(type="str", no_log=False)  # set by the action plugin
+    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
+
+    try:
+        desired = parse_desired(module.params)
+        the_plan = make_plan(Record.from_fact(module.params["_record"]), desired)
+    except LifecycleError as exc:
+        module.fail_json(msg=str(exc))
+
+    dry_run = module.check_mode
+    done: List[Dict[str, Any]] = []
+    client = lambda_client(module, module.params["timeout"]) if the_plan.invocations else None
+    for invocation in the_plan.invocations:
+        try:
+            response = invoke(client, invocation, dry_run=dry_run, tail_log=module.params["tail_log"])
+        except ReadTimeoutError:
+            module.fail_json(
+                msg="no answer from %s within timeout=%d seconds during the %s invocation; it was sent "
+                "once and not resent, and the function may still be running.%s"
+                % (invocation.target.describe(), module.params["timeout"], invocation.action,
+                   _progress_note(done)),
+                invocations=done,
+            )
+        except is_boto3_error_code("ResourceNotFoundException") as exc:
+            module.fail_json_aws(
+                exc,
+                msg="function %s not found for the %s invocation.%s"
+                % (invocation.target.describe(), invocation.action, _progress_note(done)),
+                invocations=done,
+            )
+        except (ClientError, EndpointConnectionError, ConnectTimeoutError) as exc:  # pylint: disable=duplicate-except
+            module.fail_json_aws(
+                exc,
+                msg="failed to invoke %s for the %s invocation.%s"
+                % (invocation.target.describe(), invocation.action, _progress_note(done)),
+                invocations=done,
+            )
+        entry = describe_response(invocation, response, dry_run)
+        if entry.get("function_error"):
+            module.fail_json(msg=function_error_message(entry) + "." + _progress_note(done), invocations=done + [entry])
+        done.append(entry)
+
+    result: Optional[str] = the_plan.result
+    for entry in done:
+        if entry["action"] in ("create", "update") and not dry_run:
+            result = entry.get("response")
+    outcome: Dict[str, Any] = dict(changed=the_plan.changed, invocations=done, result=result)
+    logs = [entry["log"] for entry in done if "log" in entry]
+    if logs:
+        outcome["log"] = logs[-1]
+    module.exit_json(**outcome)
+
+
+if __name__ == "__main__":
+    main()
