@@ -342,12 +342,15 @@ class InvokeRetry(AWSRetry):
         return response_code in SAFE_TO_RESEND
 
 
-def lambda_client(module: AnsibleAWSModule, timeout: int) -> Any:
-    """A Lambda client that never resends by itself and waits ``timeout`` seconds for an answer."""
+def client_config(user: Optional[Dict[str, Any]], timeout: int) -> Any:
+    """The user's aws_config, except that botocore never resends and waits ``timeout`` seconds."""
     ours = Config(read_timeout=timeout, connect_timeout=30, retries={"total_max_attempts": 1})
-    user = module.params.get("aws_config") or {}
-    config = Config(**user).merge(ours) if user else ours
+    return Config(**user).merge(ours) if user else ours
+
+
+def lambda_client(module: AnsibleAWSModule, timeout: int) -> Any:
     retry = InvokeRetry.jittered_backoff(retries=8, delay=2, max_delay=30)
+    config = client_config(module.params.get("aws_config"), timeout)
     return module.client("lambda", retry_decorator=retry, aws_config=config)
 
 

@@ -1,0 +1,163 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The action plugin: where the record lives, when the module runs, what is stored."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Dict, Optional
+from unittest.mock import MagicMock
+
+import pytest
+
+from ansible_collections.cloudhooks.aws.plugins.action import lambda_invocation as action_plugin
+from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import Record, Target, fact_name
+
+
+def make_action(args: Dict[str, Any], *, check_mode: bool = False, diff: bool = False, module_result=None):
+    task = MagicMock()
+    task.args = args
+    task.check_mode = check_mode
+    task.diff = diff
+    task.async_val = 0
+    action = action_plugin.ActionModule(
+        task, connection=MagicMock(), play_context=MagicMock(), loader=None, templar=None, shared_loader_obj=None
+    )
+    action._execute_module = MagicMock(return_value=module_result or {})
+    action._display = MagicMock()
+    return action
+
+
+def facts_with(record_id: str, record: Optional[Record]) -> Dict[str, Any]:
+    return {"ansible_facts": {fact_name(record_id): record.to_fact()}} if record else {"ansible_facts": {}}
+
+
+STORED = Record(Target("fn"), "CRUD", "tf", {}, {"a": 1}, '{"stored":true}')
+
+
+def test_nothing_to_invoke_never_runs_the_module_and_returns_the_stored_result():
+    action = make_action({"function_name": "fn", "input": {"a": 1}, "lifecycle_scope": "CRUD", "region": "x"})
+    result = action.run(task_vars=facts_with("fn", STORED))
+    action._execute_module.assert_not_called()
+    assert result["changed"] is False and result["action"] == "none"
+    assert result["result"] == '{"stored":true}' and result["result_json"] == {"stored": True}
+    assert "ansible_facts" not in result  # nothing rewritten on the no-change path
+
+
+def test_create_runs_the_module_once_and_stores_one_fact_for_the_id():
+    module_result = {"changed": True, "invocations": [{"action": "create"}], "result": '{"ok":1}'}
+    action = make_action({"function_name": "fn", "id": "seed", "input": '{"a": 1}'}, module_result=module_result)
+    result = action.run(task_vars={"ansible_facts": {}})
+    action._execute_module.assert_called_once()
+    sent_args = action._execute_module.call_args.kwargs["module_args"]
+    assert sent_args["_record"] is None and sent_args["input"] == '{"a": 1}'
+    assert list(result["ansible_facts"]) == [fact_name("seed")]
+    stored = Record.from_fact(result["ansible_facts"][fact_name("seed")])
+    assert stored == Record(Target("fn"), "CREATE_ONLY", "tf", {}, {"a": 1}, '{"ok":1}')
+    assert isinstance(result["ansible_facts"][fact_name("seed")], str)
+    assert (result["action"], result["changed"], result["result_json"]) == ("create", True, {"ok": 1})
+
+
+def test_module_gets_the_stored_record_text():
+    module_result = {"changed": True, "invocations": [], "result": "null"}
+    action = make_action({"function_name": "fn", "input": {"a": 2}, "lifecycle_scope": "CRUD"}, module_result=module_result)
+    action.run(task_vars=facts_with("fn", STORED))
+    assert action._execute_module.call_args.kwargs["module_args"]["_record"] == STORED.to_fact()
+
+
+def test_a_user_given_record_is_ignored():
+    action = make_action({"function_name": "fn", "input": {"a": 1}, "lifecycle_scope": "CRUD", "_record": "{}"})
+    result = action.run(task_vars=facts_with("fn", STORED))
+    assert result["action"] == "none"
+
+
+def test_check_mode_never_returns_facts_even_when_the_plan_changes_the_record():
+    module_result = {"changed": True, "invocations": [{"action": "update", "dry_run": True}], "result": None}
+    action = make_action({"function_name": "fn", "input": {"a": 2}, "lifecycle_scope": "CRUD"},
+                         check_mode=True, module_result=module_result)
+    result = action.run(task_vars=facts_with("fn", STORED))
+    assert result["changed"] is True and result["action"] == "update"
+    assert "ansible_facts" not in result
+    # record-only change in check mode: no module, no facts
+    action = make_action({"function_name": "fn", "input": {"a": 1}, "lifecycle_scope": "CRUD", "terraform_key": "k"},
+                         check_mode=True)
+    result = action.run(task_vars=facts_with("fn", STORED))
+    action._execute_module.assert_not_called()
+    assert (result["changed"], result["action"], result["invocations"]) == (True, "update", [])
+    assert "ansible_facts" not in result
+
+
+def test_record_only_change_is_stored_without_the_module():
+    action = make_action({"function_name": "fn", "input": {"a": 1}, "lifecycle_scope": "CRUD", "terraform_key": "k"})
+    result = action.run(task_vars=facts_with("fn", STORED))
+    action._execute_module.assert_not_called()
+    new = Record.from_fact(result["ansible_facts"][fact_name("fn")])
+    assert new.key == "k" and new.result == STORED.result
+
+
+def test_failed_module_returns_no_facts():
+    module_result = {"failed": True, "msg": "the function returned an error", "invocations": []}
+    action = make_action({"function_name": "fn", "input": {"a": 2}, "lifecycle_scope": "CRUD"}, module_result=module_result)
+    result = action.run(task_vars=facts_with("fn", STORED))
+    assert result["failed"] is True and "ansible_facts" not in result
+
+
+def test_forget_stores_an_empty_record():
+    stored = Record(Target("fn"), "CREATE_ONLY", "tf", {}, {"a": 1}, None)
+    action = make_action({"function_name": "fn", "state": "absent"})
+    result = action.run(task_vars=facts_with("fn", stored))
+    action._execute_module.assert_not_called()
+    assert result["action"] == "forget" and result["changed"] is True
+    assert result["ansible_facts"] == {fact_name("fn"): None}
+    assert result["result"] is None
+
+
+def test_diff_mode_shows_before_and_after():
+    action = make_action({"function_name": "fn", "input": {"a": 1}, "lifecycle_scope": "CRUD"}, diff=True)
+    result = action.run(task_vars=facts_with("fn", STORED))
+    assert result["diff"]["before"]["input"] == {"a": 1} and result["diff"]["after"]["lifecycle_scope"] == "CRUD"
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ({"function_name": "fn", "input": {"a": 1}, "lifecycle_scpoe": "CRUD"}, "unsupported option(s): lifecycle_scpoe"),
+        ({"function_name": "fn", "input": {"a": 1}, "lifecycle_scope": "crud"}, "lifecycle_scope must be one of"),
+        ({"function_name": "fn", "input": {"a": 1}, "force": "maybe"}, "force"),
+        ({"function_name": "fn", "input": {"tf": 1}, "lifecycle_scope": "CRUD"}, "choose another terraform_key"),
+        ({"input": {"a": 1}}, "function_name"),
+    ],
+)
+def test_bad_input_fails_before_the_module_and_keeps_the_record(args, message):
+    action = make_action(args)
+    result = action.run(task_vars=facts_with("fn", STORED))
+    action._execute_module.assert_not_called()
+    assert result["failed"] is True and message in result["msg"]
+    assert "ansible_facts" not in result
+
+
+def test_memory_cache_warns(monkeypatch):
+    monkeypatch.setattr(action_plugin, "_cache_plugin", lambda: "memory")
+    action = make_action({"function_name": "fn", "input": {"a": 1}, "lifecycle_scope": "CRUD"})
+    action.run(task_vars=facts_with("fn", STORED))
+    warning = action._display.warning.call_args.args[0]
+    assert "fact_caching = jsonfile" in warning and "fact_caching_timeout = 0" in warning
+
+
+def test_aws_connection_options_match_amazon_aws():
+    from ansible_collections.amazon.aws.plugins.module_utils.modules import aws_argument_spec
+    from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import AWS_CONNECTION_OPTIONS
+
+    spec = aws_argument_spec()
+    names = set(spec)
+    for option in spec.values():
+        names.update(option.get("aliases", []))
+    assert names == set(AWS_CONNECTION_OPTIONS)
+
+
+def test_records_are_compact_json_strings():
+    module_result = {"changed": True, "invocations": [], "result": "null"}
+    action = make_action({"function_name": "fn", "input": {"a": [1, 2]}}, module_result=module_result)
+    result = action.run(task_vars={})
+    text = result["ansible_facts"][fact_name("fn")]
+    assert " " not in text and json.loads(text)["input"] == {"a": [1, 2]}

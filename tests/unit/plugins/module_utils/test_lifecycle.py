@@ -1,0 +1,405 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The decision table of lifecycle.md, row by row, as the function would see it (payload bytes)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Dict, List, Optional, Tuple
+
+import pytest
+
+from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import (
+    MAX_PAYLOAD_BYTES,
+    LifecycleError,
+    Record,
+    Target,
+    fact_name,
+    parse_desired,
+    plan,
+)
+
+F = "fn"
+
+
+def desired(**overrides: Any):
+    params: Dict[str, Any] = {"function_name": F, "input": {"a": 1}}
+    params.update(overrides)
+    return parse_desired(params)
+
+
+def record(
+    scope: str = "CREATE_ONLY",
+    value: Any = None,
+    key: str = "tf",
+    qualifier: str = "$LATEST",
+    triggers: Optional[Dict[str, Any]] = None,
+    function_name: str = F,
+    tenant_id: Optional[str] = None,
+    result: Optional[str] = '"stored"',
+) -> Record:
+    return Record(
+        Target(function_name, qualifier, tenant_id),
+        scope,
+        key,
+        triggers or {},
+        {"a": 1} if value is None else value,
+        result,
+    )
+
+
+def sent(p) -> List[Tuple[str, str, str]]:
+    """(action, target, payload) per invocation, payload as the exact text sent."""
+    return [
+        (i.action, "%s:%s" % (i.target.function_name, i.target.qualifier), i.payload.decode("utf-8"))
+        for i in p.invocations
+    ]
+
+
+# -- state: present -------------------------------------------------------------------
+
+PRESENT_ROWS = [
+    # id, record, desired options, action, changed, invocations
+    (
+        "no record, CREATE_ONLY: input as is",
+        None,
+        {"input": {"a": 1}},
+        "create",
+        [("create", "fn:$LATEST", '{"a":1}')],
+    ),
+    (
+        "no record, CREATE_ONLY accepts a list",
+        None,
+        {"input": [1, "x", None]},
+        "create",
+        [("create", "fn:$LATEST", '[1,"x",null]')],
+    ),
+    (
+        "no record, CREATE_ONLY accepts a JSON string scalar",
+        None,
+        {"input": '"hello"'},
+        "create",
+        [("create", "fn:$LATEST", '"hello"')],
+    ),
+    (
+        "no record, CREATE_ONLY accepts a number",
+        None,
+        {"input": 42},
+        "create",
+        [("create", "fn:$LATEST", "42")],
+    ),
+    (
+        "no record, CRUD: create block added last",
+        None,
+        {"input": {"a": 1}, "lifecycle_scope": "CRUD"},
+        "create",
+        [("create", "fn:$LATEST", '{"a":1,"tf":{"action":"create","prev_input":null}}')],
+    ),
+    (
+        "target differs (qualifier), CREATE_ONLY record: old side dropped",
+        record(),
+        {"qualifier": "live"},
+        "replace",
+        [("create", "fn:live", '{"a":1}')],
+    ),
+    (
+        "target differs (qualifier), CRUD record: delete old, then create new",
+        record("CRUD", {"a": 1}),
+        {"qualifier": "live", "lifecycle_scope": "CRUD"},
+        "replace",
+        [
+            ("delete", "fn:$LATEST", '{"a":1,"tf":{"action":"delete","prev_input":{"a":1}}}'),
+            ("create", "fn:live", '{"a":1,"tf":{"action":"create","prev_input":null}}'),
+        ],
+    ),
+    (
+        "target differs (tenant), CRUD record",
+        record("CRUD", tenant_id="t1"),
+        {"tenant_id": "t2", "lifecycle_scope": "CRUD"},
+        "replace",
+        [
+            ("delete", "fn:$LATEST", '{"a":1,"tf":{"action":"delete","prev_input":{"a":1}}}'),
+            ("create", "fn:$LATEST", '{"a":1,"tf":{"action":"create","prev_input":null}}'),
+        ],
+    ),
+    (
+        "target differs (function_name, same id), CRUD record uses its own key for delete",
+        record("CRUD", key="old", function_name="old-fn"),
+        {"function_name": "new-fn", "id": F, "lifecycle_scope": "CRUD"},
+        "replace",
+        [
+            ("delete", "old-fn:$LATEST", '{"a":1,"old":{"action":"delete","prev_input":{"a":1}}}'),
+            ("create", "new-fn:$LATEST", '{"a":1,"tf":{"action":"create","prev_input":null}}'),
+        ],
+    ),
+    (
+        "triggers differ, CREATE_ONLY",
+        record(triggers={"v": "1"}),
+        {"triggers": {"v": "2"}},
+        "replace",
+        [("create", "fn:$LATEST", '{"a":1}')],
+    ),
+    (
+        "triggers added, CRUD",
+        record("CRUD"),
+        {"triggers": {"v": "1"}, "lifecycle_scope": "CRUD"},
+        "replace",
+        [
+            ("delete", "fn:$LATEST", '{"a":1,"tf":{"action":"delete","prev_input":{"a":1}}}'),
+            ("create", "fn:$LATEST", '{"a":1,"tf":{"action":"create","prev_input":null}}'),
+        ],
+    ),
+    (
+        "force, nothing else differs, CREATE_ONLY",
+        record(),
+        {"force": True},
+        "replace",
+        [("create", "fn:$LATEST", '{"a":1}')],
+    ),
+    (
+        "force, CRUD",
+        record("CRUD"),
+        {"force": True, "lifecycle_scope": "CRUD"},
+        "replace",
+        [
+            ("delete", "fn:$LATEST", '{"a":1,"tf":{"action":"delete","prev_input":{"a":1}}}'),
+            ("create", "fn:$LATEST", '{"a":1,"tf":{"action":"create","prev_input":null}}'),
+        ],
+    ),
+    (
+        "input differs, CREATE_ONLY: replace",
+        record(),
+        {"input": {"a": 2}},
+        "replace",
+        [("create", "fn:$LATEST", '{"a":2}')],
+    ),
+    (
+        "input differs, CRUD: update with prev_input",
+        record("CRUD"),
+        {"input": {"a": 2}, "lifecycle_scope": "CRUD"},
+        "update",
+        [("update", "fn:$LATEST", '{"a":2,"tf":{"action":"update","prev_input":{"a":1}}}')],
+    ),
+    (
+        "input differs, R CRUD, D CREATE_ONLY: replace deletes with R's block",
+        record("CRUD"),
+        {"input": {"a": 2}},
+        "replace",
+        [
+            ("delete", "fn:$LATEST", '{"a":1,"tf":{"action":"delete","prev_input":{"a":1}}}'),
+            ("create", "fn:$LATEST", '{"a":2}'),
+        ],
+    ),
+    (
+        "input differs, R CREATE_ONLY (a list), D CRUD: update with prev_input R.input",
+        record(value=[1, 2]),
+        {"input": {"a": 2}, "lifecycle_scope": "CRUD"},
+        "update",
+        [("update", "fn:$LATEST", '{"a":2,"tf":{"action":"update","prev_input":[1,2]}}')],
+    ),
+    (
+        "same input, R CREATE_ONLY, D CRUD: update (Terraform parity)",
+        record(),
+        {"lifecycle_scope": "CRUD"},
+        "update",
+        [("update", "fn:$LATEST", '{"a":1,"tf":{"action":"update","prev_input":{"a":1}}}')],
+    ),
+    (
+        "same input, R CREATE_ONLY, D CRUD with another key: still update",
+        record(),
+        {"lifecycle_scope": "CRUD", "terraform_key": "lc"},
+        "update",
+        [("update", "fn:$LATEST", '{"a":1,"lc":{"action":"update","prev_input":{"a":1}}}')],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "stored, options, action, invocations",
+    [row[1:] for row in PRESENT_ROWS],
+    ids=[row[0] for row in PRESENT_ROWS],
+)
+def test_present_rows_invoke(stored, options, action, invocations):
+    p = plan(stored, desired(**options))
+    assert p.action == action
+    assert p.changed is True
+    assert sent(p) == invocations
+    assert p.store is True
+    assert p.record is not None
+    assert p.record.input == desired(**options).input
+
+
+RECORD_ONLY_ROWS = [
+    ("same input, R CRUD, D CREATE_ONLY", record("CRUD"), {}),
+    ("same input, only terraform_key differs, CRUD", record("CRUD"), {"lifecycle_scope": "CRUD", "terraform_key": "lc"}),
+    ("same input, only terraform_key differs, CREATE_ONLY", record(), {"terraform_key": "lc"}),
+]
+
+
+@pytest.mark.parametrize("stored, options", [r[1:] for r in RECORD_ONLY_ROWS], ids=[r[0] for r in RECORD_ONLY_ROWS])
+def test_record_only_updates_invoke_nothing(stored, options):
+    d = desired(**options)
+    p = plan(stored, d)
+    assert (p.action, p.changed, p.invocations, p.store) == ("update", True, (), True)
+    assert p.record.scope == d.scope and p.record.key == d.key
+    assert p.result == stored.result  # the stored result is kept and returned
+
+
+@pytest.mark.parametrize("scope", ["CREATE_ONLY", "CRUD"])
+def test_nothing_differs_returns_stored_result(scope):
+    stored = record(scope, {"b": [1, 2], "a": {"y": 1, "x": 2}}, result='{"ok":true}')
+    # key order and white space do not count [ours]
+    p = plan(stored, desired(input='{ "a": {"x": 2, "y": 1},\n "b": [1, 2] }', lifecycle_scope=scope))
+    assert (p.action, p.changed, p.invocations, p.store) == ("none", False, (), False)
+    assert p.result == '{"ok":true}'
+
+
+def test_json_comparison_is_strict_about_types():
+    # 1 and true are equal in Python, not in JSON
+    p = plan(record(value={"a": 1}), desired(input={"a": True}))
+    assert p.action == "replace"
+
+
+def test_no_triggers_equals_empty_triggers():
+    assert plan(record(triggers={}), desired()).action == "none"
+
+
+# -- state: absent --------------------------------------------------------------------
+
+
+def test_absent_without_record_does_nothing():
+    p = plan(None, desired(state="absent", input=None))
+    assert (p.action, p.changed, p.invocations, p.store) == ("none", False, (), False)
+
+
+def test_absent_crud_record_sends_delete_with_its_own_target_key_and_input():
+    stored = record("CRUD", {"k": "v"}, key="lc", qualifier="7", function_name="old")
+    # D's scope, key and target do not matter
+    p = plan(stored, desired(function_name="other", id=F, state="absent", lifecycle_scope="CREATE_ONLY", input=None))
+    assert p.action == "delete" and p.changed
+    assert sent(p) == [("delete", "old:7", '{"k":"v","lc":{"action":"delete","prev_input":{"k":"v"}}}')]
+    assert p.record is None and p.store
+
+
+def test_absent_create_only_record_is_forgotten_without_invoking():
+    p = plan(record(), desired(state="absent", input=None))
+    assert (p.action, p.changed, p.invocations, p.record, p.store) == ("forget", True, (), None, True)
+
+
+# -- the three CRUD examples of lifecycle.md, byte for byte ------------------------
+
+
+def test_crud_examples_exact_bytes():
+    first = desired(input={"key1": "value1", "key2": "value2"}, lifecycle_scope="CRUD")
+    p1 = plan(None, first)
+    assert p1.invocations[0].payload == (
+        b'{"key1":"value1","key2":"value2","tf":{"action":"create","prev_input":null}}'
+    )
+    second = desired(input={"key1": "valueB", "key2": "value2"}, lifecycle_scope="CRUD")
+    p2 = plan(p1.with_result("null"), second)
+    assert p2.invocations[0].payload == (
+        b'{"key1":"valueB","key2":"value2","tf":{"action":"update",'
+        b'"prev_input":{"key1":"value1","key2":"value2"}}}'
+    )
+    p3 = plan(p2.with_result("null"), desired(state="absent", input=None, lifecycle_scope="CRUD"))
+    assert p3.invocations[0].payload == (
+        b'{"key1":"valueB","key2":"value2","tf":{"action":"delete",'
+        b'"prev_input":{"key1":"valueB","key2":"value2"}}}'
+    )
+
+
+# -- payload encoding -----------------------------------------------------------------
+
+
+def test_payload_encoding_compact_utf8_exact_integers_no_html_escaping_order_kept():
+    p = plan(None, desired(input='{"z": 1, "big": 123456789012345678901234567890, "t": "<é & ü>", "a": [1.5]}'))
+    assert p.invocations[0].payload == '{"z":1,"big":123456789012345678901234567890,"t":"<é & ü>","a":[1.5]}'.encode(
+        "utf-8"
+    )
+
+
+# -- bad input: error before any plan ---------------------------------------------------
+
+BAD = [
+    ("invalid JSON string", {"input": "{not json"}, "input is not valid JSON"),
+    ("input missing", {"input": None}, "input is required when state is present"),
+    ("CRUD with a list", {"input": [1], "lifecycle_scope": "CRUD"}, "input must be a JSON object when lifecycle_scope is CRUD, got a list"),
+    ("CRUD with a JSON string that is a number", {"input": "5", "lifecycle_scope": "CRUD"}, "got a number"),
+    ("CRUD with the key already there", {"input": {"tf": 1}, "lifecycle_scope": "CRUD"}, "choose another terraform_key"),
+    ("custom key already there", {"input": {"lc": 1}, "lifecycle_scope": "CRUD", "terraform_key": "lc"}, "'lc'"),
+    ("bad scope", {"lifecycle_scope": "SOMETIMES"}, "lifecycle_scope must be CREATE_ONLY or CRUD"),
+    ("triggers not a mapping", {"triggers": ["a"]}, "triggers must be a mapping, got a list"),
+    ("NaN", {"input": {"a": float("nan")}}, "JSON cannot represent"),
+    ("empty function name", {"function_name": " "}, "function_name must be a non-empty string"),
+    ("empty terraform_key", {"terraform_key": ""}, "terraform_key must be a non-empty string"),
+    ("zero timeout", {"timeout": 0}, "timeout must be a positive number"),
+]
+
+
+@pytest.mark.parametrize("options, message", [b[1:] for b in BAD], ids=[b[0] for b in BAD])
+def test_bad_input_is_refused_with_the_option_named(options, message):
+    with pytest.raises(LifecycleError, match=None) as caught:
+        desired(**options)
+    assert message in str(caught.value)
+
+
+def test_create_only_accepts_input_containing_the_key():
+    assert sent(plan(None, desired(input={"tf": 1}))) == [("create", "fn:$LATEST", '{"tf":1}')]
+
+
+def test_payload_over_the_synchronous_limit_is_refused():
+    # the limit counts the payload after the lifecycle block is added
+    block = len(',"tf":{"action":"create","prev_input":null}')
+    filler = MAX_PAYLOAD_BYTES - len('{"x":""}') - block
+    assert len(plan(None, desired(input={"x": "a" * filler}, lifecycle_scope="CRUD")).invocations[0].payload) == (
+        MAX_PAYLOAD_BYTES
+    )
+    with pytest.raises(LifecycleError, match="input is too large.*6291457 bytes"):
+        plan(None, desired(input={"x": "a" * (filler + 1)}, lifecycle_scope="CRUD"))
+
+
+def test_delete_payload_over_the_limit_names_the_stored_input():
+    big = record("CRUD", {"x": "a" * (MAX_PAYLOAD_BYTES // 2)})
+    with pytest.raises(LifecycleError, match="the stored input is too large: the delete payload"):
+        plan(big, desired(state="absent", input=None))
+
+
+# -- records and facts ----------------------------------------------------------------
+
+
+def test_record_round_trips_through_its_fact_text():
+    stored = record("CRUD", {"b": 1, "a": [True, None]}, key="lc", qualifier="3", triggers={"t": 1}, tenant_id="x")
+    text = stored.to_fact()
+    assert isinstance(text, str) and "\n" not in text
+    assert Record.from_fact(text) == stored
+    assert list(json.loads(text)["input"]) == ["b", "a"]
+
+
+@pytest.mark.parametrize("value", [None, ""])
+def test_no_fact_means_no_record(value):
+    assert Record.from_fact(value) is None
+
+
+def test_unreadable_record_is_an_error_not_a_silent_recreate():
+    with pytest.raises(LifecycleError, match="stored record is unreadable"):
+        Record.from_fact("{broken")
+
+
+def test_fact_names_are_safe_and_unique_per_id():
+    names = {fact_name(i) for i in ["fn", "FN", "f-n", "f_n", "arn:aws:lambda:us-east-1:1:function:fn", "ünï"]}
+    assert len(names) == 6
+    for name in names:
+        assert name.startswith("cloudhooks_aws_lambda_invocation_")
+        assert all(c.isdigit() or c == "_" or "a" <= c <= "z" for c in name)
+
+
+def test_id_defaults_to_function_name_as_written():
+    assert desired(function_name="My-Fn").id == "My-Fn"
+    assert desired(function_name="My-Fn", id="seed").id == "seed"
+
+
+def test_diff_shows_stored_and_desired_input():
+    p = plan(record("CRUD"), desired(input={"a": 2}, lifecycle_scope="CRUD"))
+    assert p.diff["before"]["input"] == {"a": 1}
+    assert p.diff["after"]["input"] == {"a": 2}
+    assert p.diff["after"]["lifecycle_scope"] == "CRUD"
