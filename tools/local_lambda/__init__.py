@@ -1,0 +1,39 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""local_lambda: a local AWS endpoint (moto 5.2.5 in server mode) whose Lambda Invoke really runs
+the function's Python handler. A test and demo tool; see README.md beside this file and the
+docstring of local_lambda.server for how it hooks into moto."""
+from __future__ import annotations
+
+from .client import (
+    ACCOUNT_ID,
+    DUMMY_CREDENTIALS,
+    REGION,
+    api_requests,
+    client,
+    deploy,
+    ensure_role,
+    invocation_counts,
+    reset_api_requests,
+    reset_invocation_counts,
+    zip_source,
+)
+from .server import PINNED_MOTO_VERSION, LocalLambdaServer, main, start
+
+__all__ = [
+    "ACCOUNT_ID",
+    "DUMMY_CREDENTIALS",
+    "PINNED_MOTO_VERSION",
+    "REGION",
+    "LocalLambdaServer",
+    "api_requests",
+    "client",
+    "deploy",
+    "ensure_role",
+    "invocation_counts",
+    "main",
+    "reset_api_requests",
+    "reset_invocation_counts",
+    "start",
+    "zip_source",
+]

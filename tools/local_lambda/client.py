@@ -1,0 +1,125 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Helpers for tests, the demo and benchmarks: boto3 clients for the endpoint, the IAM role moto
+insists on, deploying a one-file Python function, and reading the endpoint's counters."""
+from __future__ import annotations
+
+import functools
+import io
+import json
+import sys
+import urllib.request
+import zipfile
+from typing import Any
+
+REGION = "us-east-1"
+ACCOUNT_ID = "123456789012"  # moto's default account, which the dummy keys below map to
+DUMMY_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+ROLE_NAME = "local-lambda-role"
+TRUST_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+}
+# Longer than the longest Lambda Timeout (900 s), so a client never gives up before the function.
+READ_TIMEOUT = 960
+
+
+@functools.lru_cache(maxsize=32)
+def client(endpoint_url: str, service: str = "lambda", region: str = REGION) -> Any:
+    """A boto3 client for the local endpoint (cached): dummy keys, one attempt, a read timeout
+    longer than any function's."""
+    import boto3
+    from botocore.config import Config
+
+    config = Config(retries={"total_max_attempts": 1}, read_timeout=READ_TIMEOUT, connect_timeout=5)
+    return boto3.client(service, endpoint_url=endpoint_url, region_name=region, config=config, **DUMMY_CREDENTIALS)
+
+
+def ensure_role(endpoint_url: str, name: str = ROLE_NAME) -> str:
+    """Create (once) the IAM role a function needs and return its ARN.
+
+    moto 5.2.5 refuses CreateFunction unless Role is an existing IAM role of the same account
+    ("The role defined for the function cannot be assumed by Lambda.").
+    """
+    iam = client(endpoint_url, "iam")
+    try:
+        return str(iam.get_role(RoleName=name)["Role"]["Arn"])
+    except iam.exceptions.NoSuchEntityException:
+        created = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(TRUST_POLICY))
+        return str(created["Role"]["Arn"])
+
+
+def zip_source(source: str, filename: str = "index.py") -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(filename, source)
+    return buffer.getvalue()
+
+
+def default_runtime() -> str:
+    return f"python{sys.version_info.major}.{sys.version_info.minor}"
+
+
+def deploy(
+    endpoint_url: str,
+    name: str,
+    source: str,
+    handler: str = "index.handler",
+    env: dict[str, str] | None = None,
+    timeout: int = 30,
+    publish: bool = False,
+    *,
+    memory_size: int = 128,
+    runtime: str | None = None,
+) -> dict[str, Any]:
+    """Zip `source` as index.py and create the function, or update its code and configuration.
+
+    With publish=True a version is published afterwards. Returns the function configuration
+    (of the new version when published), as the Lambda API returns it.
+    """
+    lam = client(endpoint_url)
+    code = zip_source(source)
+    settings = {
+        "Handler": handler,
+        "Environment": {"Variables": dict(env or {})},
+        "Timeout": timeout,
+        "MemorySize": memory_size,
+        "Runtime": runtime or default_runtime(),
+        "Role": ensure_role(endpoint_url),
+    }
+    try:
+        lam.get_function_configuration(FunctionName=name)
+    except lam.exceptions.ResourceNotFoundException:
+        config = lam.create_function(FunctionName=name, Code={"ZipFile": code}, **settings)
+    else:
+        lam.update_function_code(FunctionName=name, ZipFile=code)
+        config = lam.update_function_configuration(FunctionName=name, **settings)
+    if publish:
+        config = lam.publish_version(FunctionName=name)
+    config.pop("ResponseMetadata", None)
+    return dict(config)
+
+
+def _admin(endpoint_url: str, path: str, method: str = "GET") -> Any:
+    request = urllib.request.Request(f"{endpoint_url.rstrip('/')}/_local_lambda/{path}", method=method)
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: never via a proxy
+    with opener.open(request, timeout=10) as response:
+        return json.load(response)
+
+
+def invocation_counts(endpoint_url: str) -> dict[str, dict[str, int]]:
+    """Invoke requests received per function name: {"fn": {"RequestResponse": n, "Event": n, "DryRun": n, "total": n}}."""
+    return dict(_admin(endpoint_url, "invocations")["invocations"])
+
+
+def reset_invocation_counts(endpoint_url: str) -> None:
+    _admin(endpoint_url, "invocations", "DELETE")
+
+
+def api_requests(endpoint_url: str) -> dict[str, Any]:
+    """AWS API requests received: {"total": n, "counts": {"lambda.Invoke": n, ...}, "requests": [...]}."""
+    return dict(_admin(endpoint_url, "requests"))
+
+
+def reset_api_requests(endpoint_url: str) -> None:
+    _admin(endpoint_url, "requests", "DELETE")

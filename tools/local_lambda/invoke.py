@@ -1,0 +1,387 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The Invoke operation: resolve FunctionName/Qualifier like AWS, run the handler, shape the answer.
+
+`handle_invoke(response, server)` is called by the patched `LambdaResponse.invoke` (see server.py)
+with moto's parsed request object, so moto has already worked out the account and region. It
+returns moto's (status, headers, body) triple.
+"""
+from __future__ import annotations
+
+import base64
+import datetime
+import io
+import json
+import math
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, unquote
+
+if TYPE_CHECKING:
+    from moto.awslambda.models import LambdaFunction
+    from moto.awslambda.responses import LambdaResponse
+
+    from .server import LocalLambdaServer
+
+BOOTSTRAP = Path(__file__).with_name("_bootstrap.py")
+LOG_TAIL_BYTES = 4096
+INVOCATION_TYPES = ("RequestResponse", "Event", "DryRun")
+
+# FunctionName as the API accepts it (the NamespacedFunctionName pattern of botocore's model):
+# name, name:qualifier, partial ARN 123456789012:function:name[:qualifier], or the full ARN.
+_FUNCTION_NAME = re.compile(
+    r"^(?:arn:(?P<partition>aws[a-zA-Z-]*)?:lambda:(?P<region>[a-z0-9-]+):)?"
+    r"(?:(?P<account>\d{12}):)?(?:function:)?(?P<name>[a-zA-Z0-9_.-]+)"
+    r"(?::(?P<qualifier>\$LATEST|[a-zA-Z0-9_-]+))?$"
+)
+_INVOKE_PATH = re.compile(r"/functions/(?P<function>.+?)/invocations/?$")
+
+
+class ApiError(Exception):
+    """An error answered the way the Lambda API answers it (botocore raises ClientError(code))."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+    def response(self) -> tuple[int, dict[str, Any], str]:
+        headers = {"status": self.status, "Content-Type": "application/json", "x-amzn-ErrorType": self.code}
+        return self.status, headers, json.dumps({"Type": "User", "message": self.message}, separators=(",", ":"))
+
+
+@dataclass
+class Target:
+    """What an Invoke request named: the function, the qualifier and how it was spelled."""
+
+    name: str
+    qualifier: str | None
+    region: str | None
+    account: str | None
+
+
+def parse_target(function_name: str, qualifier_param: str | None) -> Target:
+    match = _FUNCTION_NAME.match(function_name)
+    if not match:
+        raise ApiError(
+            400, "ValidationException",
+            f"1 validation error detected: Value '{function_name}' at 'functionName' failed to satisfy constraint: "
+            f"Member must satisfy regular expression pattern: {_FUNCTION_NAME.pattern}",
+        )
+    qualifier = match["qualifier"]
+    if qualifier and qualifier_param and qualifier != qualifier_param:
+        raise ApiError(
+            400, "InvalidParameterValueException",
+            "The derived qualifier from the function name does not match the specified qualifier.",
+        )
+    return Target(match["name"], qualifier or qualifier_param, match["region"], match["account"])
+
+
+def resolve(response: LambdaResponse, target: Target) -> LambdaFunction:
+    """The function object moto stores for $LATEST, a published version, or the version an alias names."""
+    from moto.awslambda.exceptions import LambdaClientError
+
+    region, account = response.region, response.current_account
+    arn = f"arn:aws:lambda:{target.region or region}:{target.account or account}:function:{target.name}"
+    if target.qualifier:
+        arn += f":{target.qualifier}"
+    if (target.region or region) != region or (target.account or account) != account:
+        raise ApiError(404, "ResourceNotFoundException", f"Function not found: {arn}")
+    try:
+        fn = response.backend.get_function(target.name, target.qualifier)
+    except LambdaClientError as exc:
+        raise ApiError(404, "ResourceNotFoundException", f"Function not found: {arn}") from exc
+    if fn is None:  # moto keeps None once $LATEST alone was deleted
+        raise ApiError(404, "ResourceNotFoundException", f"Function not found: {arn}")
+    return fn
+
+
+@dataclass
+class Invocation:
+    """Everything the run needs, copied from moto's objects before the handler starts."""
+
+    request_id: str
+    function_name: str
+    version: str
+    invoked_arn: str
+    handler: str
+    runtime: str
+    timeout: float
+    memory_mb: int
+    region: str
+    env: dict[str, str]
+    code: bytes
+    code_sha: str
+    event: Any
+    tenant_id: str | None = None
+    client_context: dict[str, Any] | None = None
+    task_root: str = ""
+    log_group: str = field(init=False)
+    log_stream: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.log_group = f"/aws/lambda/{self.function_name}"
+        today = datetime.datetime.now(datetime.timezone.utc).strftime("%Y/%m/%d")
+        self.log_stream = f"{today}/[{self.version}]{uuid.uuid4().hex}"
+
+
+@dataclass
+class Outcome:
+    payload: bytes
+    function_error: str | None
+    log: str
+
+
+def handle_invoke(response: LambdaResponse, server: LocalLambdaServer) -> tuple[int, dict[str, Any], Any]:
+    path = unquote(response.path)
+    match = _INVOKE_PATH.search(path)
+    function_name = match["function"] if match else path
+    qualifier_param = parse_qs(response.parsed_url.query).get("Qualifier", [None])[0]
+    invocation_type = response.headers.get("X-Amz-Invocation-Type") or "RequestResponse"
+    server.count_invocation(_counted_name(function_name), invocation_type)
+    try:
+        target = parse_target(function_name, qualifier_param)
+        if invocation_type not in INVOCATION_TYPES:
+            raise ApiError(
+                400, "ValidationException",
+                f"1 validation error detected: Value '{invocation_type}' at 'invocationType' failed to satisfy "
+                f"constraint: Member must satisfy enum value set: [{', '.join(INVOCATION_TYPES)}]",
+            )
+        fn = resolve(response, target)
+        if invocation_type == "DryRun":
+            return 204, {"status": 204}, ""
+        invocation = _prepare(response, target, fn)
+        invocation.task_root = server.task_root(invocation.code_sha, invocation.code)
+    except ApiError as exc:
+        return exc.response()
+
+    server.note_request_id(invocation.request_id)
+    if invocation_type == "Event":
+        threading.Thread(target=_run_logged, args=(server, fn, invocation), daemon=True).start()
+        return 202, {"status": 202}, ""
+
+    outcome = _run_logged(server, fn, invocation)
+    headers: dict[str, Any] = {
+        "status": 200,
+        "Content-Type": "application/json",
+        "X-Amz-Executed-Version": invocation.version,
+    }
+    if outcome.function_error:
+        headers["X-Amz-Function-Error"] = outcome.function_error
+    if response.headers.get("X-Amz-Log-Type") == "Tail":
+        headers["X-Amz-Log-Result"] = base64.b64encode(outcome.log.encode()[-LOG_TAIL_BYTES:]).decode()
+    return 200, headers, outcome.payload
+
+
+def _counted_name(function_name: str) -> str:
+    match = _FUNCTION_NAME.match(function_name)
+    return match["name"] if match else function_name
+
+
+def _prepare(response: LambdaResponse, target: Target, fn: LambdaFunction) -> Invocation:
+    if fn.package_type != "Zip" or not str(fn.run_time or "").startswith("python"):
+        raise ApiError(
+            502, "InvalidRuntimeException",
+            f"local_lambda runs Python zip functions only (this one is PackageType={fn.package_type}, "
+            f"Runtime={fn.run_time}).",
+        )
+    raw = response.raw_body or b""
+    if isinstance(raw, str):
+        raw = raw.encode()
+    try:
+        event = json.loads(raw) if raw.strip() else {}
+    except ValueError as exc:
+        raise ApiError(400, "InvalidRequestContentException", f"Could not parse request body into json: {exc}") from None
+    client_context = None
+    if response.headers.get("X-Amz-Client-Context"):
+        try:
+            client_context = json.loads(base64.b64decode(response.headers["X-Amz-Client-Context"]))
+        except ValueError:
+            raise ApiError(
+                400, "InvalidRequestContentException", "Client context must be a valid Base64-encoded JSON object."
+            ) from None
+    invoked_arn = f"arn:{fn.partition}:lambda:{fn.region}:{fn.account_id}:function:{fn.function_name}"
+    if target.qualifier:
+        invoked_arn += f":{target.qualifier}"
+    return Invocation(
+        request_id=str(uuid.uuid4()),
+        function_name=fn.function_name,
+        version=str(fn.version),
+        invoked_arn=invoked_arn,
+        handler=fn.handler or "",
+        runtime=fn.run_time,
+        timeout=float(fn.timeout),
+        memory_mb=int(fn.memory_size),
+        region=fn.region,
+        env={str(k): str(v) for k, v in (fn.environment_vars or {}).items()},
+        code=fn.code_bytes,
+        code_sha=fn.code_sha_256,
+        event=event,
+        tenant_id=response.headers.get("X-Amz-Tenant-Id"),
+        client_context=client_context,
+    )
+
+
+def _run_logged(server: LocalLambdaServer, fn: LambdaFunction, invocation: Invocation) -> Outcome:
+    outcome = run(server, invocation)
+    # Also hand the log to moto's CloudWatch Logs backend, as moto's own Docker runner does.
+    fn.logs_backend.ensure_log_group(invocation.log_group)
+    fn.save_logs(outcome.log)
+    return outcome
+
+
+def run(server: LocalLambdaServer, invocation: Invocation) -> Outcome:
+    """Run the handler in a fresh `sys.executable` process, enforcing the function's Timeout."""
+    task_root = invocation.task_root
+    rid = invocation.request_id
+    with tempfile.TemporaryDirectory(prefix="invoke-", dir=server.work_dir) as scratch:
+        request_path, result_path = os.path.join(scratch, "request.json"), os.path.join(scratch, "result.json")
+        started = time.time()
+        context = {
+            "function_name": invocation.function_name,
+            "function_version": invocation.version,
+            "invoked_function_arn": invocation.invoked_arn,
+            "memory_limit_in_mb": str(invocation.memory_mb),
+            "aws_request_id": rid,
+            "log_group_name": invocation.log_group,
+            "log_stream_name": invocation.log_stream,
+            "tenant_id": invocation.tenant_id,
+            "client_context": invocation.client_context,
+            "deadline_ms": int((started + invocation.timeout) * 1000),
+        }
+        with open(request_path, "w", encoding="utf-8") as f:
+            json.dump({"handler": invocation.handler, "event": invocation.event, "context": context}, f)
+        timed_out = False
+        proc = subprocess.Popen(
+            [sys.executable, "-u", "-B", str(BOOTSTRAP), request_path, result_path],
+            cwd=task_root,
+            env=_environment(server, invocation, task_root, scratch),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, so a timeout kills the handler's children too
+        )
+        server.track(proc)
+        try:
+            output, _ = proc.communicate(timeout=invocation.timeout)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            _kill_group(proc)
+            output, _ = proc.communicate()
+        finally:
+            server.untrack(proc)
+            _kill_group(proc)  # a handler's leftover children do not outlive the invocation
+        duration_ms = (time.time() - started) * 1000
+        result: dict[str, Any] = {}
+        if not timed_out and os.path.exists(result_path):
+            with open(result_path, encoding="utf-8") as f:
+                result = json.load(f)
+
+    printed = output.decode("utf-8", "replace")
+    report_extra = ""
+    if timed_out:
+        payload = _service_error("Sandbox.Timedout", f"RequestId: {rid} Error: Task timed out after {invocation.timeout:.2f} seconds")
+        printed += f"{_timestamp()} {rid} Task timed out after {invocation.timeout:.2f} seconds\n"
+        function_error: str | None = "Unhandled"
+        report_extra = "Status: timeout"
+        duration_ms = invocation.timeout * 1000
+    elif not result:
+        status = f"signal: {signal.Signals(-proc.returncode).name}" if proc.returncode < 0 else f"exit status {proc.returncode}"
+        payload = _service_error("Runtime.ExitError", f"RequestId: {rid} Error: Runtime exited with error: {status}")
+        function_error = "Unhandled"
+        report_extra = "Status: error\tError Type: Runtime.ExitError"
+    elif "error" in result:
+        payload = json.dumps(result["error"]).encode()
+        function_error = "Unhandled"
+    else:
+        payload = result["payload"].encode()
+        function_error = None
+
+    if printed and not printed.endswith("\n"):
+        printed += "\n"
+    log = (
+        f"START RequestId: {rid} Version: {invocation.version}\n"
+        f"{printed}"
+        f"END RequestId: {rid}\n"
+        f"REPORT RequestId: {rid}\tDuration: {duration_ms:.2f} ms\tBilled Duration: {math.ceil(duration_ms)} ms\t"
+        f"Memory Size: {invocation.memory_mb} MB\tMax Memory Used: {result.get('max_memory_mb', 0)} MB\t"
+        f"{report_extra}\n"
+    )
+    return Outcome(payload, function_error, log)
+
+
+def _environment(server: LocalLambdaServer, invocation: Invocation, task_root: str, scratch: str) -> dict[str, str]:
+    """A Lambda-like environment; nothing is inherited from the server except PATH."""
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
+        "LANG": "C.UTF-8",
+        "TZ": ":UTC",
+        "TMPDIR": scratch,
+        # boto3 inside the handler talks to this endpoint, never to AWS.
+        "AWS_ENDPOINT_URL": server.endpoint_url,
+        "LOCAL_LAMBDA_ENDPOINT": server.endpoint_url,
+    }
+    env.update(invocation.env)
+    env.update({  # reserved: the function's own variables cannot override these (as in AWS)
+        "_HANDLER": invocation.handler,
+        "AWS_EXECUTION_ENV": f"AWS_Lambda_{invocation.runtime}",
+        "AWS_LAMBDA_FUNCTION_NAME": invocation.function_name,
+        "AWS_LAMBDA_FUNCTION_VERSION": invocation.version,
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(invocation.memory_mb),
+        "AWS_LAMBDA_LOG_GROUP_NAME": invocation.log_group,
+        "AWS_LAMBDA_LOG_STREAM_NAME": invocation.log_stream,
+        "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+        "AWS_REGION": invocation.region,
+        "AWS_DEFAULT_REGION": invocation.region,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "LAMBDA_TASK_ROOT": task_root,
+        "LAMBDA_RUNTIME_DIR": str(BOOTSTRAP.parent),
+    })
+    if invocation.tenant_id is not None:
+        env["LOCAL_LAMBDA_TENANT_ID"] = invocation.tenant_id
+    return env
+
+
+def unpack(code: bytes, target: str) -> None:
+    """Unpack a deployment zip to `target` atomically (several invocations may race for the same code)."""
+    staging = tempfile.mkdtemp(prefix=".unpack-", dir=os.path.dirname(target))
+    try:
+        with zipfile.ZipFile(io.BytesIO(code)) as archive:
+            archive.extractall(staging)
+        os.rename(staging, target)
+    except OSError:
+        shutil.rmtree(staging, ignore_errors=True)
+        if not os.path.isdir(target):
+            raise
+    except zipfile.BadZipFile:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise ApiError(502, "InvalidZipFileException", "Could not unzip uploaded file. Please check your file.") from None
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _service_error(error_type: str, message: str) -> bytes:
+    # Errors the Lambda service itself produces (not the Python runtime) come compact, type first.
+    return json.dumps({"errorType": error_type, "errorMessage": message}, separators=(",", ":")).encode()
+
+
+def _timestamp() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"

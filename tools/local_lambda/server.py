@@ -1,0 +1,395 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A local AWS endpoint (moto in server mode) whose Lambda Invoke really runs the Python handler.
+
+Pinned to moto 5.2.5 (requirements/ansible-2.19.txt). Without Docker, moto 5 cannot run a
+handler: its Invoke only echoes, and it drops the `Qualifier` query parameter. This module keeps
+moto for everything else (CreateFunction, PublishVersion, CreateAlias, UpdateFunctionCode, IAM,
+the /moto-api endpoints, ...) and changes exactly two moto symbols, while a server started here
+is running (reference-counted; the originals come back when the last one stops):
+
+* ``moto.awslambda.responses.LambdaResponse.invoke`` -- replaced. For requests that came
+  through a LocalLambdaServer it calls ``local_lambda.invoke.handle_invoke``: resolve the
+  function like AWS (name, name:qualifier, partial or full ARN, ``?Qualifier=``, aliases,
+  published versions), run its handler from the stored zip in a fresh ``sys.executable``
+  process with the function's Environment and Timeout, and answer with the real headers
+  (X-Amz-Executed-Version, X-Amz-Function-Error, X-Amz-Log-Result). Other requests (moto used
+  in-process through ``mock_aws`` while a server runs) still get moto's original method.
+* ``moto.core.responses.BaseResponse.call_action`` -- wrapped, only to note the operation name
+  (``self._get_action()``) of each AWS request for the /_local_lambda/requests counter.
+
+Versions run what was published: moto's ``LambdaStorage.publish_version`` copies the function
+object, and UpdateFunctionCode / UpdateFunctionConfiguration replace (never mutate) the
+``code_bytes`` and ``environment_vars`` attributes this reads, so each version keeps its own.
+
+In front of moto's WSGI app (``DomainDispatcherApplication``) sits a small WSGI app serving
+``/_local_lambda/invocations`` and ``/_local_lambda/requests``. The HTTP server is werkzeug's
+threaded server with moto's request handler, with no request timeout, so a long handler blocks
+only its own request.
+
+Run: ``python tools/local_lambda/server.py --port 0`` or ``python -m local_lambda`` (with tools/
+on sys.path). It prints ``LOCAL_LAMBDA_ENDPOINT=http://127.0.0.1:PORT`` once ready and serves
+until SIGTERM or SIGINT.
+"""
+from __future__ import annotations
+
+if __name__ == "__main__" and not __package__:  # run as `python tools/local_lambda/server.py`
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from local_lambda.server import main as _main
+
+    sys.exit(_main())
+
+import argparse
+import ipaddress
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+from collections import Counter, deque
+from importlib.metadata import version as _dist_version
+from typing import Any, Callable, Iterable
+
+from . import invoke as _invoke
+
+PINNED_MOTO_VERSION = "5.2.5"
+ADMIN_PREFIX = "/_local_lambda"
+MAX_REQUEST_RECORDS = 100_000
+
+WSGIEnviron = dict[str, Any]
+StartResponse = Callable[..., Any]
+
+
+class _Current(threading.local):
+    """The server and request record of the request this thread is serving (werkzeug: one thread per request)."""
+
+    server: LocalLambdaServer | None = None
+    record: dict[str, Any] | None = None
+    request_id: str | None = None
+
+
+_current = _Current()
+_patch_lock = threading.Lock()
+_patch_users = 0
+_originals: dict[str, Any] = {}
+
+
+def _check_moto() -> None:
+    found = _dist_version("moto")
+    if found != PINNED_MOTO_VERSION:
+        raise RuntimeError(
+            f"local_lambda is written against moto {PINNED_MOTO_VERSION} (see requirements/ansible-2.19.txt) "
+            f"and patches LambdaResponse.invoke and BaseResponse.call_action; found moto {found}. "
+            "Install the pinned version, or re-check the hook (tools/local_lambda/server.py) and bump the pin."
+        )
+    from moto.awslambda.models import LambdaBackend, LambdaFunction
+    from moto.awslambda.responses import LambdaResponse
+    from moto.core.responses import BaseResponse
+
+    needed = [
+        (LambdaResponse, "invoke"), (BaseResponse, "call_action"), (BaseResponse, "_get_action"),
+        (LambdaBackend, "get_function"), (LambdaFunction, "save_logs"),
+    ]
+    missing = [f"{cls.__name__}.{name}" for cls, name in needed if not callable(getattr(cls, name, None))]
+    if missing:
+        raise RuntimeError(f"local_lambda: moto {found} lacks the patched symbols {', '.join(missing)}")
+
+
+def _patched_invoke(self: Any) -> Any:
+    server = _current.server
+    if server is None:
+        return _originals["invoke"](self)
+    return _invoke.handle_invoke(self, server)
+
+
+def _recording_call_action(self: Any) -> Any:
+    record = _current.record
+    if record is not None and record["operation"] is None:
+        try:
+            record["operation"] = self._get_action()
+        except Exception:  # noqa: BLE001 - counting must never break a request
+            pass
+    return _originals["call_action"](self)
+
+
+def _install_patches() -> None:
+    global _patch_users
+    with _patch_lock:
+        if _patch_users == 0:
+            _check_moto()
+            from moto.awslambda.responses import LambdaResponse
+            from moto.core.responses import BaseResponse
+
+            _originals["invoke"] = LambdaResponse.__dict__["invoke"]
+            _originals["call_action"] = BaseResponse.__dict__["call_action"]
+            LambdaResponse.invoke = _patched_invoke  # type: ignore[method-assign]
+            BaseResponse.call_action = _recording_call_action  # type: ignore[method-assign]
+        _patch_users += 1
+
+
+def _remove_patches() -> None:
+    global _patch_users
+    with _patch_lock:
+        _patch_users -= 1
+        if _patch_users == 0:
+            from moto.awslambda.responses import LambdaResponse
+            from moto.core.responses import BaseResponse
+
+            LambdaResponse.invoke = _originals.pop("invoke")  # type: ignore[method-assign]
+            BaseResponse.call_action = _originals.pop("call_action")  # type: ignore[method-assign]
+
+
+def check_loopback(host: str) -> None:
+    if host == "localhost":
+        return
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        raise ValueError(f"local_lambda serves on loopback addresses only, not {host!r}") from None
+    if not address.is_loopback:
+        raise ValueError(f"local_lambda serves on loopback addresses only, not {host!r}")
+
+
+class LocalLambdaServer:
+    """One running endpoint. Use `start()`; `stop()` (or leaving the `with` block) shuts it down."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, log_requests: bool = False) -> None:
+        check_loopback(host)
+        self.host, self.port, self.log_requests = host, port, log_requests
+        self.endpoint_url = ""
+        self.work_dir = ""
+        self._lock = threading.Lock()
+        self._invocations: dict[str, Counter[str]] = {}
+        self._requests: deque[dict[str, Any]] = deque(maxlen=MAX_REQUEST_RECORDS)
+        self._request_counts: Counter[str] = Counter()
+        self._procs: set[subprocess.Popen[bytes]] = set()
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle --------------------------------------------------------------------------
+    def start(self) -> LocalLambdaServer:
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+        from werkzeug.serving import make_server
+
+        _install_patches()
+        try:
+            handler = MotoRequestHandler if self.log_requests else _quiet_handler_class()
+            app = _LocalLambdaApp(self, DomainDispatcherApplication(create_backend_app))
+            self._server = make_server(self.host, self.port, app, threaded=True, request_handler=handler)
+        except BaseException:
+            _remove_patches()
+            raise
+        self.port = self._server.server_port
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        self.endpoint_url = f"http://{host}:{self.port}"
+        self.work_dir = tempfile.mkdtemp(prefix="local-lambda-")
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, name="local-lambda", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is None:
+            return
+        self._server.shutdown()
+        self._server.server_close()
+        assert self._thread is not None
+        self._thread.join()
+        self._server = None
+        with self._lock:
+            procs = list(self._procs)
+        for proc in procs:  # handlers still running (long sleeps, Event invocations)
+            _invoke._kill_group(proc)
+        _remove_patches()
+        shutil.rmtree(self.work_dir, ignore_errors=True)
+
+    def __enter__(self) -> LocalLambdaServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- used by invoke.py ------------------------------------------------------------------
+    def count_invocation(self, function_name: str, invocation_type: str) -> None:
+        with self._lock:
+            self._invocations.setdefault(function_name, Counter())[invocation_type] += 1
+
+    def note_request_id(self, request_id: str) -> None:
+        _current.request_id = request_id
+
+    def track(self, proc: subprocess.Popen[bytes]) -> None:
+        with self._lock:
+            self._procs.add(proc)
+
+    def untrack(self, proc: subprocess.Popen[bytes]) -> None:
+        with self._lock:
+            self._procs.discard(proc)
+
+    def task_root(self, code_sha: str, code: bytes) -> str:
+        """The deployment package unpacked once per code digest (like /var/task)."""
+        safe = code_sha.replace("/", "_").replace("+", "-").rstrip("=") or "empty"
+        path = os.path.join(self.work_dir, "code", safe)
+        if not os.path.isdir(path):
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            _invoke.unpack(code, path)
+        return path
+
+    # -- counters ---------------------------------------------------------------------------
+    def invocation_counts(self) -> dict[str, dict[str, int]]:
+        with self._lock:
+            return {
+                name: {**{t: counts[t] for t in _invoke.INVOCATION_TYPES}, **counts, "total": sum(counts.values())}
+                for name, counts in sorted(self._invocations.items())
+            }
+
+    def reset_invocation_counts(self) -> None:
+        with self._lock:
+            self._invocations.clear()
+
+    def add_request(self, record: dict[str, Any]) -> None:
+        with self._lock:
+            self._requests.append(record)
+            self._request_counts[f"{record['service']}.{record['operation']}"] += 1
+
+    def api_requests(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "total": sum(self._request_counts.values()),
+                "counts": dict(sorted(self._request_counts.items())),
+                "requests": list(self._requests),
+            }
+
+    def reset_api_requests(self) -> None:
+        with self._lock:
+            self._requests.clear()
+            self._request_counts.clear()
+
+
+def start(host: str = "127.0.0.1", port: int = 0, *, log_requests: bool = False) -> LocalLambdaServer:
+    """Start an endpoint in a background thread of this process; returns the running handle."""
+    return LocalLambdaServer(host, port, log_requests).start()
+
+
+def _signing_service(environ: WSGIEnviron) -> str | None:
+    """The service of a SigV4 request: Credential=AKID/DATE/REGION/SERVICE/aws4_request."""
+    auth = environ.get("HTTP_AUTHORIZATION", "")
+    try:
+        return auth.split("Credential=", 1)[1].split(",", 1)[0].split("/")[3]
+    except IndexError:
+        return None
+
+
+def _fallback_operation(environ: WSGIEnviron) -> str | None:
+    target = environ.get("HTTP_X_AMZ_TARGET")
+    if target:
+        return target.rsplit(".", 1)[-1]
+    for part in environ.get("QUERY_STRING", "").split("&"):
+        if part.startswith("Action="):
+            return part[len("Action="):]
+    return None
+
+
+class _LocalLambdaApp:
+    """WSGI app in front of moto: serves /_local_lambda/*, notes every other AWS request."""
+
+    def __init__(self, server: LocalLambdaServer, moto_app: Callable[[WSGIEnviron, StartResponse], Iterable[bytes]]):
+        self.server, self.moto_app = server, moto_app
+
+    def __call__(self, environ: WSGIEnviron, start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/"):
+            return self._admin(environ, start_response)
+        record = None
+        if not path.startswith("/moto-api"):
+            record = {
+                "method": environ.get("REQUEST_METHOD"),
+                "path": path,
+                "service": _signing_service(environ),
+                "operation": None,
+                "status": None,
+            }
+
+        def _start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            if record is not None:
+                record["status"] = int(status.split()[0])
+            if _current.request_id:  # an Invoke: x-amzn-RequestId is the invocation's request id
+                headers = [(k, v) for k, v in headers if k.lower() != "x-amzn-requestid"]
+                headers.append(("x-amzn-RequestId", _current.request_id))
+            return start_response(status, headers, exc_info)
+
+        _current.server, _current.record, _current.request_id = self.server, record, None
+        try:
+            return self.moto_app(environ, _start_response)
+        finally:
+            _current.server, _current.record, _current.request_id = None, None, None
+            if record is not None:
+                if record["operation"] is None:
+                    record["operation"] = _fallback_operation(environ)
+                self.server.add_request(record)
+
+    def _admin(self, environ: WSGIEnviron, start_response: StartResponse) -> Iterable[bytes]:
+        path = environ["PATH_INFO"].rstrip("/")
+        method = environ.get("REQUEST_METHOD", "GET")
+        routes: dict[str, tuple[Callable[[], Any], Callable[[], None]]] = {
+            ADMIN_PREFIX + "/invocations": (self.server.invocation_counts, self.server.reset_invocation_counts),
+            ADMIN_PREFIX + "/requests": (self.server.api_requests, self.server.reset_api_requests),
+        }
+        if path not in routes:
+            return _json_response(start_response, "404 Not Found", {"message": f"no such path {path}", "paths": list(routes)})
+        read, reset = routes[path]
+        if method == "GET":
+            key = "invocations" if path.endswith("invocations") else "requests"
+            body = read() if key == "requests" else {"invocations": read()}
+            return _json_response(start_response, "200 OK", body)
+        if method in ("POST", "DELETE"):
+            reset()
+            return _json_response(start_response, "200 OK", {"reset": True})
+        return _json_response(start_response, "405 Method Not Allowed", {"message": f"{method} not allowed"})
+
+
+def _json_response(start_response: StartResponse, status: str, body: Any) -> list[bytes]:
+    data = json.dumps(body).encode()
+    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
+    return [data]
+
+
+def _quiet_handler_class() -> type:
+    from moto.moto_server.werkzeug_app import MotoRequestHandler
+
+    class QuietRequestHandler(MotoRequestHandler):
+        def log_request(self, *args: Any, **kwargs: Any) -> None:  # no access-log line per request
+            pass
+
+    return QuietRequestHandler
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="local_lambda", description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--host", default="127.0.0.1", help="loopback address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=0, help="port to bind; 0 picks a free one (default)")
+    parser.add_argument("--log-requests", action="store_true", help="log each HTTP request to stderr")
+    args = parser.parse_args(argv)
+    try:
+        server = start(args.host, args.port, log_requests=args.log_requests)
+    except (ValueError, RuntimeError, OSError) as exc:
+        print(f"local_lambda: {exc}", file=sys.stderr)
+        return 2
+    stopping = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stopping.set())
+    print(f"LOCAL_LAMBDA_ENDPOINT={server.endpoint_url}", flush=True)
+    while not stopping.wait(0.2):
+        pass
+    server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
