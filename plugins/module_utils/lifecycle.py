@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from dataclasses import dataclass, field, replace
 from typing import Any, Dict, Mapping, Optional, Tuple
@@ -204,6 +205,12 @@ def parse_desired(params: Mapping[str, Any]) -> Desired:
     function_name = params.get("function_name")
     if not isinstance(function_name, str) or not function_name.strip():
         raise LifecycleError("function_name must be a non-empty string")
+    embedded = _embedded_qualifier(function_name)
+    if embedded:
+        raise LifecycleError(
+            "function_name %r ends with the qualifier %r; give the plain name or ARN in function_name "
+            "and the version or alias in qualifier" % (function_name, embedded)
+        )
     qualifier = params.get("qualifier") or DEFAULT_QUALIFIER
     scope = params.get("lifecycle_scope") or CREATE_ONLY
     if scope not in SCOPES:
@@ -252,6 +259,16 @@ def parse_desired(params: Mapping[str, Any]) -> Desired:
         force=bool(params.get("force")),
         input=value,
     )
+
+
+def _embedded_qualifier(function_name: str) -> Optional[str]:
+    """The version or alias written into a name or ARN (name:q, acct:function:name:q, arn:...:name:q)."""
+    parts = function_name.split(":")
+    if parts[0] == "arn":
+        return parts[7] if len(parts) == 8 else None
+    if len(parts) >= 3 and parts[1] == "function":
+        return parts[3] if len(parts) == 4 else None
+    return parts[1] if len(parts) == 2 else None
 
 
 def parse_input(raw: Any) -> Any:
@@ -380,7 +397,7 @@ def _plain(value: Any, option: str) -> Any:
     if isinstance(value, int):
         return int(value)
     if isinstance(value, float):
-        if value != value or value in (float("inf"), float("-inf")):
+        if not math.isfinite(value):
             raise LifecycleError("%s holds %r, which JSON cannot represent" % (option, value))
         return float(value)
     if isinstance(value, Mapping):

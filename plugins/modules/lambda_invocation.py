@@ -16,9 +16,10 @@ description:
     its O(input), its target (O(function_name), O(qualifier), O(tenant_id)) or its O(triggers) change,
     or when O(force=true).
   - With O(lifecycle_scope=CRUD) the function is told what is happening. Its payload is O(input) plus
-    one key, O(terraform_key), holding C({"action": "create"|"update"|"delete", "prev_input": ...}), so
-    that the function can set up, migrate and tear down what it manages. Functions written for
-    Terraform work unchanged.
+    one key, O(terraform_key), holding C({"action":ACTION,"prev_input":PREVIOUS}), where ACTION is
+    V(create), V(update) or V(delete) and PREVIOUS is the input last sent (null on create), so that
+    the function can set up, migrate and tear down what it manages. Functions written for Terraform
+    work unchanged.
   - What was last sent is remembered per host in a fact (one fact per O(id)). Keep facts across runs
     with fact caching, for example C(fact_caching = jsonfile) and C(fact_caching_timeout = 0) in
     C(ansible.cfg). With the default in-memory cache the record lasts only for the run, and the
@@ -37,12 +38,14 @@ description:
     (C(ResourceConflictException), C(ResourceNotReadyException)) and a connection that could not be
     made are retried, with backoff. A read timeout is never retried.
 author:
-  - cloudhooks.aws contributors
+  - cloudhooks.aws contributors (@cloudhooks)
 options:
   function_name:
     description:
       - The Lambda function to invoke, as a name (V(my-function)), a full ARN or a partial ARN
         (V(123456789012:function:my-function)).
+      - Without a version or alias; give that in O(qualifier). A name or ARN that ends with one is an
+        error.
     type: str
     required: true
   input:
@@ -116,6 +119,11 @@ options:
         running.
     type: int
     default: 960
+  _record:
+    description:
+      - Internal. The stored record, which the action plugin of the same name passes to the module.
+        Do not set it; a value given in a task is ignored.
+    type: str
 notes:
   - In check mode nothing is invoked and the stored record is not changed. Where an invocation is
     planned, each planned target is called with C(InvocationType=DryRun), so a wrong function name or
@@ -301,7 +309,9 @@ try:
     from botocore.config import Config
     from botocore.exceptions import ClientError, ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
 except ImportError:
-    pass  # AnsibleAWSModule reports a missing botocore
+    # AnsibleAWSModule reports a missing botocore before any of these is used; the stand-ins only
+    # let this file import, since InvokeRetry names the exceptions when it is defined.
+    ClientError = ConnectTimeoutError = EndpointConnectionError = Exception
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
@@ -406,7 +416,7 @@ def _progress_note(done: List[Dict[str, Any]]) -> str:
     names = ", ".join("%s of %s" % (d["action"], _target_text(d)) for d in done)
     return (
         " Already done in this run: %s. The stored record is unchanged, so the next run repeats the "
-        "whole transition, starting again with the %s." % (names, names.split(", ")[0])
+        "whole transition, starting again with the %s." % (names, names.split(", ", maxsplit=1)[0])
     )
 
 

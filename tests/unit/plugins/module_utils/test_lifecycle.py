@@ -331,6 +331,9 @@ BAD = [
     ("triggers not a mapping", {"triggers": ["a"]}, "triggers must be a mapping, got a list"),
     ("NaN", {"input": {"a": float("nan")}}, "JSON cannot represent"),
     ("empty function name", {"function_name": " "}, "function_name must be a non-empty string"),
+    ("qualifier inside a name", {"function_name": "fn:live"}, "ends with the qualifier 'live'"),
+    ("qualifier inside an ARN", {"function_name": "arn:aws:lambda:us-east-1:123456789012:function:fn:7"}, "'7'"),
+    ("qualifier inside a partial ARN", {"function_name": "123456789012:function:fn:live"}, "give the plain name"),
     ("empty terraform_key", {"terraform_key": ""}, "terraform_key must be a non-empty string"),
     ("zero timeout", {"timeout": 0}, "timeout must be a positive number"),
 ]
@@ -391,6 +394,13 @@ def test_fact_names_are_safe_and_unique_per_id():
     for name in names:
         assert name.startswith("cloudhooks_aws_lambda_invocation_")
         assert all(c.isdigit() or c == "_" or "a" <= c <= "z" for c in name)
+
+
+@pytest.mark.parametrize(
+    "name", ["fn", "arn:aws:lambda:us-east-1:123456789012:function:fn", "123456789012:function:fn"]
+)
+def test_names_and_arns_without_a_qualifier_are_accepted(name):
+    assert desired(function_name=name).target.function_name == name
 
 
 def test_id_defaults_to_function_name_as_written():
