@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Lay out an ansible_collections/ tree under --dest.
 
 --requirements FILE: lines "PACKAGE==VERSION NAMESPACE.NAME ..." name a PyPI wheel (the

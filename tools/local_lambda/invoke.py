@@ -274,11 +274,11 @@ def run(server: LocalLambdaServer, invocation: Invocation) -> Outcome:
         )
         server.track(proc)
         try:
-            output, _ = proc.communicate(timeout=invocation.timeout)
+            output = proc.communicate(timeout=invocation.timeout)[0]
         except subprocess.TimeoutExpired:
             timed_out = True
             _kill_group(proc)
-            output, _ = proc.communicate()
+            output = proc.communicate()[0]
         finally:
             server.untrack(proc)
             _kill_group(proc)  # a handler's leftover children do not outlive the invocation

@@ -89,7 +89,7 @@ def test_user_aws_config_cannot_turn_sdk_retries_back_on(run_module, lambda_stub
 
 @pytest.mark.parametrize("kind", ["Unhandled", "Handled"])
 def test_function_error_fails_with_type_and_message(run_module, lambda_stub, kind):
-    stubber, _ = lambda_stub
+    stubber = lambda_stub[0]
     error = json.dumps({"errorMessage": "table users exists", "errorType": "ValueError"}).encode()
     expect(stubber, b'{"a":1}', ok(error, FunctionError=kind))
     result = run_module(lambda_invocation.main, dict(CONNECTION, function_name="fn", input={"a": 1}))
@@ -100,7 +100,7 @@ def test_function_error_fails_with_type_and_message(run_module, lambda_stub, kin
 
 
 def test_throttling_is_retried_then_succeeds(run_module, lambda_stub):
-    stubber, _ = lambda_stub
+    stubber = lambda_stub[0]
     stubber.add_client_error("invoke", "TooManyRequestsException", "Rate exceeded", 429)
     stubber.add_client_error("invoke", "ResourceConflictException", "function is being updated", 409)
     expect(stubber, b'{"a":1}', ok(b'"fine"'))
@@ -111,7 +111,7 @@ def test_throttling_is_retried_then_succeeds(run_module, lambda_stub):
 
 @pytest.mark.parametrize("code, status", [("ServiceException", 500), ("InternalError", 500)])
 def test_server_errors_are_not_retried_because_the_function_may_have_run(run_module, lambda_stub, code, status):
-    stubber, _ = lambda_stub
+    stubber = lambda_stub[0]
     stubber.add_client_error("invoke", code, "boom", status)
     result = run_module(lambda_invocation.main, dict(CONNECTION, function_name="fn", input={"a": 1}))
     assert result["failed"] is True
@@ -119,7 +119,7 @@ def test_server_errors_are_not_retried_because_the_function_may_have_run(run_mod
 
 
 def test_missing_function_names_it(run_module, lambda_stub):
-    stubber, _ = lambda_stub
+    stubber = lambda_stub[0]
     stubber.add_client_error("invoke", "ResourceNotFoundException", "Function not found: arn:...:fn", 404)
     result = run_module(lambda_invocation.main, dict(CONNECTION, function_name="fn", input={"a": 1}))
     assert result["failed"] is True
@@ -127,7 +127,7 @@ def test_missing_function_names_it(run_module, lambda_stub):
 
 
 def test_check_mode_uses_dry_run_on_each_planned_target(run_module, lambda_stub):
-    stubber, _ = lambda_stub
+    stubber = lambda_stub[0]
     stored = Record(Target("fn", "1"), "CRUD", "tf", {}, {"a": 1}, None).to_fact()
     stubber.add_response("invoke", {"StatusCode": 204}, {
         "FunctionName": "fn", "Qualifier": "1", "InvocationType": "DryRun",
@@ -144,7 +144,7 @@ def test_check_mode_uses_dry_run_on_each_planned_target(run_module, lambda_stub)
 
 
 def test_replace_whose_create_fails_says_what_the_next_run_does(run_module, lambda_stub):
-    stubber, _ = lambda_stub
+    stubber = lambda_stub[0]
     stored = Record(Target("fn", "1"), "CRUD", "tf", {}, {"a": 1}, None).to_fact()
     expect(stubber, b'{"a":1,"tf":{"action":"delete","prev_input":{"a":1}}}', ok(b"null", "1"), Qualifier="1")
     expect(stubber, b'{"a":1,"tf":{"action":"create","prev_input":null}}',
@@ -158,14 +158,14 @@ def test_replace_whose_create_fails_says_what_the_next_run_does(run_module, lamb
 
 
 def test_tail_log_is_decoded(run_module, lambda_stub):
-    stubber, _ = lambda_stub
+    stubber = lambda_stub[0]
     expect(stubber, b'{"a":1}', ok(b"null", LogResult="aGVsbG8gbG9n"), LogType="Tail")
     result = run_module(lambda_invocation.main, dict(CONNECTION, function_name="fn", input={"a": 1}, tail_log=True))
     assert result["log"] == "hello log"
 
 
 def test_tenant_id_is_sent(run_module, lambda_stub):
-    stubber, _ = lambda_stub
+    stubber = lambda_stub[0]
     expect(stubber, b'{"a":1}', ok(b"null"), TenantId="acme")
     run_module(lambda_invocation.main, dict(CONNECTION, function_name="fn", input={"a": 1}, tenant_id="acme"))
 
@@ -214,7 +214,7 @@ def test_client_config_sends_a_slow_request_once(tmp_path):
         held = []
         while not stop.is_set():
             try:
-                conn, _ = server.accept()
+                conn = server.accept()[0]
             except OSError:
                 continue
             received.append(conn.recv(65536))

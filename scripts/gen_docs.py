@@ -1,0 +1,397 @@
+"""Render a module's documentation as Markdown, from what ansible-doc says about it.
+
+    python scripts/gen_docs.py [--check] [--module cloudhooks.aws.lambda_invocation] [--output FILE]
+
+The page is generated from the module itself (``ansible-doc --json``: DOCUMENTATION with its
+doc fragments, EXAMPLES, RETURN), so edit the module, never the page. ``--check`` renders the
+page and fails, showing a diff, when the committed file differs.
+
+ansible-doc is the one beside this Python (the project's venv) unless --ansible-doc says
+otherwise; collections are looked up in --collections-path (default .build/collections, which
+scripts/setup lays out: this collection beside amazon.aws).
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import difflib
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Optional, Set
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_MODULE = "cloudhooks.aws.lambda_invocation"
+
+# Ansible's documentation markup: https://docs.ansible.com/ansible/latest/dev_guide/ (developing
+# modules, "Linking and other format macros within module documentation").
+_MACRO = re.compile(r"\b(RV|O|V|E|P|C|I|B|M|U|L|HORIZONTALLINE)\b(\()?")
+_SEMANTIC = {"RV", "O", "V", "E", "P"}  # these allow \) and \\ escapes inside
+
+
+class Renderer:
+    """Turns Ansible markup into Markdown, linking options and return values to their rows."""
+
+    def __init__(self, fqcn: str, options: Iterable[str], returns: Iterable[str]) -> None:
+        self.fqcn = fqcn
+        self.options = set(options)
+        self.returns = set(returns)
+
+    def text(self, value: Any) -> str:
+        """One paragraph (a string) of markup as Markdown."""
+        if value is None:
+            return ""
+        if isinstance(value, list):
+            return " ".join(self.text(v) for v in value)
+        source = str(value)
+        out: List[str] = []
+        pos = 0
+        while pos < len(source):
+            match = _MACRO.search(source, pos)
+            if not match:
+                out.append(_escape(source[pos:]))
+                break
+            name, paren = match.group(1), match.group(2)
+            if name == "HORIZONTALLINE":
+                out.append(_escape(source[pos:match.start()]) + "<hr>")
+                pos = match.end()
+                continue
+            if not paren:
+                out.append(_escape(source[pos:match.end()]))
+                pos = match.end()
+                continue
+            arg, end = _argument(source, match.end(), name in _SEMANTIC)
+            if end < 0:  # no closing parenthesis: not markup
+                out.append(_escape(source[pos:match.end()]))
+                pos = match.end()
+                continue
+            out.append(_escape(source[pos:match.start()]))
+            out.append(self._macro(name, arg))
+            pos = end
+        return "".join(out)
+
+    def _macro(self, name: str, arg: str) -> str:
+        if name in ("C", "V", "E"):
+            return _code(arg)
+        if name == "I":
+            return "*%s*" % _escape(arg)
+        if name == "B":
+            return "**%s**" % _escape(arg)
+        if name == "U":
+            return "<%s>" % arg
+        if name == "L":
+            label, _sep, url = arg.rpartition(",")
+            return "[%s](%s)" % (_escape(label.strip()), url.strip())
+        if name == "M":
+            return _code(arg)
+        if name == "P":
+            fqcn, _sep, kind = arg.partition("#")
+            return "%s %s" % (_code(fqcn), _escape(kind)) if kind else _code(fqcn)
+        if name == "O":
+            return self._reference(arg, self.options, "option")
+        if name == "RV":
+            return self._reference(arg, self.returns, "return")
+        raise AssertionError(name)
+
+    def _reference(self, arg: str, known: Set[str], kind: str) -> str:
+        """O(name), O(name=value), O(fqcn#type:name): linked when the row is on this page."""
+        shown = arg
+        if "#" in arg and ":" in arg.split("#", 1)[1]:
+            plugin, _sep, rest = arg.partition("#")
+            shown = rest.split(":", 1)[1]
+            if plugin != self.fqcn:
+                return _code(shown) + " of " + _code(plugin)
+        name = shown.split("=", 1)[0]
+        if name in known:
+            return "[%s](#%s)" % (_code(shown), anchor(kind, name))
+        return _code(shown)
+
+
+def _argument(source: str, start: int, escapes: bool) -> "tuple[str, int]":
+    """The macro's argument from ``start`` to its closing parenthesis; end -1 when there is none."""
+    if not escapes:
+        close = source.find(")", start)
+        return (source[start:close], close + 1) if close >= 0 else ("", -1)
+    chars: List[str] = []
+    i = start
+    while i < len(source):
+        ch = source[i]
+        if ch == "\\" and i + 1 < len(source) and source[i + 1] in "\\)":
+            chars.append(source[i + 1])
+            i += 2
+            continue
+        if ch == ")":
+            return "".join(chars), i + 1
+        chars.append(ch)
+        i += 1
+    return "", -1
+
+
+def _escape(text: str) -> str:
+    """Plain text for a Markdown table cell or paragraph."""
+    text = text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;")
+    text = text.replace("*", "\\*").replace("`", "\\`")
+    return re.sub(r"(^|\s)_|_(\s|$)", lambda m: m.group(0).replace("_", "\\_"), text)
+
+
+def _code(text: str) -> str:
+    """An inline code span, safe inside a table cell."""
+    fence = "``" if "`" in text else "`"
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return "%s%s%s%s%s" % (fence, pad, text.replace("|", "\\|"), pad, fence)
+
+
+def anchor(kind: str, dotted: str) -> str:
+    return "%s-%s" % (kind, re.sub(r"[^a-z0-9_]+", "-", dotted.lower()).strip("-"))
+
+
+def _value(value: Any) -> str:
+    """A default, choice or sample as inline code (YAML/JSON spelling: true, null, ...)."""
+    if isinstance(value, str):
+        return _code(value) if value != "" else '`""`'
+    return _code(json.dumps(value, ensure_ascii=False, separators=(", ", ": ")))
+
+
+def _cell(lines: Iterable[str]) -> str:
+    return "<br>".join(line for line in lines if line)
+
+
+def own_option_names(filename: str) -> List[str]:
+    """The options written in the module file itself (not from doc fragments), in written order."""
+    tree = ast.parse(Path(filename).read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "DOCUMENTATION" for t in node.targets
+        ):
+            return list((yaml.safe_load(ast.literal_eval(node.value)) or {}).get("options") or {})
+    return []
+
+
+def ansible_doc(module: str, ansible_doc_bin: str, collections_path: str) -> Dict[str, Any]:
+    env = dict(os.environ)
+    env.update(
+        ANSIBLE_COLLECTIONS_PATH=collections_path,
+        ANSIBLE_COLLECTIONS_SCAN_SYS_PATH="false",
+        ANSIBLE_NOCOLOR="1",
+    )
+    proc = subprocess.run(
+        [ansible_doc_bin, "--json", "-t", "module", module],
+        env=env, capture_output=True, text=True, check=False,
+    )
+    if proc.returncode != 0:
+        raise SystemExit("gen_docs: ansible-doc failed (exit %d):\n%s" % (proc.returncode, proc.stderr))
+    data = json.loads(proc.stdout)
+    if module not in data or not data[module].get("doc"):
+        raise SystemExit("gen_docs: ansible-doc knows no documentation for %s:\n%s" % (module, proc.stderr))
+    return data[module]
+
+
+def render(module: str, info: Dict[str, Any]) -> str:
+    doc = info["doc"]
+    returns = info.get("return") or {}
+    options = {k: v for k, v in (doc.get("options") or {}).items() if not k.startswith("_")}
+    own = [k for k in own_option_names(doc["filename"]) if k in options]
+    connection = sorted(k for k in options if k not in own)
+    r = Renderer(module, _dotted(options, "suboptions"), _dotted(returns, "contains"))
+
+    out: List[str] = []
+    add = out.append
+    add("# %s" % module)
+    add("")
+    add("<!-- Generated by scripts/gen_docs.py from the module's own documentation (ansible-doc --json).")
+    add("     Do not edit: change plugins/modules/%s.py and run scripts/gen_docs.py. -->" % module.split(".")[-1])
+    add("")
+    add("%s." % r.text(doc.get("short_description", "")).rstrip("."))
+    add("")
+    if doc.get("version_added"):
+        add("Added in version %s of %s." % (doc["version_added"], doc.get("version_added_collection") or doc.get("collection")))
+        add("")
+    if doc.get("has_action"):
+        add("This module has a corresponding action plugin, which runs on the controller first.")
+        add("")
+
+    add("## Synopsis")
+    add("")
+    for para in _paragraphs(doc.get("description")):
+        add("- " + r.text(para))
+    add("")
+
+    if doc.get("requirements"):
+        add("## Requirements")
+        add("")
+        add("The below requirements are needed on the host that executes this module.")
+        add("")
+        for req in doc["requirements"]:
+            add("- " + r.text(req))
+        add("")
+
+    add("## Options")
+    add("")
+    _options_table(out, r, options, own)
+    if connection:
+        add("### AWS connection options")
+        add("")
+        add("From amazon.aws's documentation fragments; they may also be set for the whole play with")
+        add("`module_defaults` for `group/cloudhooks.aws.aws`.")
+        add("")
+        _options_table(out, r, options, connection)
+
+    if doc.get("notes"):
+        add("## Notes")
+        add("")
+        for note in doc["notes"]:
+            add("- " + r.text(note))
+        add("")
+
+    if doc.get("seealso"):
+        add("## See also")
+        add("")
+        for item in doc["seealso"]:
+            add("- " + _seealso(r, item))
+        add("")
+
+    examples = (info.get("examples") or "").strip("\n")
+    if examples:
+        add("## Examples")
+        add("")
+        add("```yaml")
+        add(examples)
+        add("```")
+        add("")
+
+    if returns:
+        add("## Return values")
+        add("")
+        add("Common return values are documented in Ansible's reference; these are the fields unique to")
+        add("this module.")
+        add("")
+        add("| Key | Type | Returned | Description |")
+        add("|---|---|---|---|")
+        _return_rows(out, r, returns, "", "")
+        add("")
+
+    if doc.get("author"):
+        add("## Authors")
+        add("")
+        for author in doc["author"]:
+            add("- " + _escape(author))
+        add("")
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def _paragraphs(value: Any) -> List[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _dotted(entries: Dict[str, Any], child: str, prefix: str = "") -> List[str]:
+    names: List[str] = []
+    for name, data in (entries or {}).items():
+        names.append(prefix + name)
+        names.extend(_dotted((data or {}).get(child) or {}, child, prefix + name + "."))
+    return names
+
+
+def _options_table(out: List[str], r: Renderer, options: Dict[str, Any], names: List[str]) -> None:
+    out.append("| Option | Type | Required | Default | Choices | Description |")
+    out.append("|---|---|---|---|---|---|")
+    for name in names:
+        _option_rows(out, r, name, options[name], "")
+    out.append("")
+
+
+def _option_rows(out: List[str], r: Renderer, name: str, data: Dict[str, Any], prefix: str) -> None:
+    dotted = prefix + name
+    label = ['<a id="%s"></a>**%s**' % (anchor("option", dotted), _escape(dotted))]
+    if data.get("aliases"):
+        label.append("aliases: " + ", ".join(_code(a) for a in data["aliases"]))
+    kind = data.get("type", "str")
+    if data.get("elements"):
+        kind = "%s of %s" % (kind, data["elements"])
+    description = [r.text(p) for p in _paragraphs(data.get("description"))]
+    default = _value(data["default"]) if "default" in data and data["default"] is not None else ""
+    choices = ", ".join(_value(c) for c in data.get("choices") or [])
+    out.append(
+        "| %s | %s | %s | %s | %s | %s |"
+        % (_cell(label), _escape(kind), "yes" if data.get("required") else "", default, choices, _cell(description))
+    )
+    for sub, subdata in (data.get("suboptions") or {}).items():
+        _option_rows(out, r, sub, subdata, dotted + ".")
+
+
+def _return_rows(out: List[str], r: Renderer, entries: Dict[str, Any], dotted: str, shown: str) -> None:
+    """One row per return value; what a value contains follows it as parent.child (parent[].child
+    for the elements of a list)."""
+    for name, data in entries.items():
+        key = dotted + name
+        label = shown + name
+        kind = data.get("type", "")
+        if data.get("elements"):
+            kind = "%s of %s" % (kind, data["elements"])
+        description = [r.text(p) for p in _paragraphs(data.get("description"))]
+        if "sample" in data:
+            description.append("Sample: " + _value(data["sample"]))
+        title = _escape(label) if dotted else "**%s**" % _escape(label)
+        out.append(
+            '| <a id="%s"></a>%s | %s | %s | %s |'
+            % (anchor("return", key), title, _escape(kind), r.text(data.get("returned", "")), _cell(description))
+        )
+        if data.get("contains"):
+            child_shown = label + ("[]." if data.get("type") == "list" else ".")
+            _return_rows(out, r, data["contains"], key + ".", child_shown)
+
+
+def _seealso(r: Renderer, item: Dict[str, Any]) -> str:
+    description = r.text(item.get("description", ""))
+    if "module" in item:
+        text = "%s module" % _code(item["module"])
+    elif "plugin" in item:
+        text = "%s %s plugin" % (_code(item["plugin"]), item.get("plugin_type", ""))
+    elif "ref" in item:
+        text = _escape(item.get("name") or item["ref"])
+    else:
+        text = "[%s](%s)" % (_escape(item.get("name", item.get("link", ""))), item.get("link", ""))
+    return text + (": " + description if description else "")
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--module", default=DEFAULT_MODULE)
+    parser.add_argument("--output", type=Path, help="default: docs/<module name>.md in the repository")
+    parser.add_argument("--check", action="store_true", help="fail if the file differs from what is rendered")
+    parser.add_argument("--collections-path", default=str(ROOT / ".build" / "collections"))
+    parser.add_argument("--ansible-doc", default=str(Path(sys.executable).parent / "ansible-doc"))
+    args = parser.parse_args(argv)
+
+    output = args.output or ROOT / "docs" / ("%s.md" % args.module.split(".")[-1])
+    page = render(args.module, ansible_doc(args.module, args.ansible_doc, args.collections_path))
+    if args.check:
+        current = output.read_text(encoding="utf-8") if output.is_file() else ""
+        if current != page:
+            diff = difflib.unified_diff(
+                current.splitlines(True), page.splitlines(True),
+                fromfile="%s (committed)" % output, tofile="%s (from the module)" % output,
+            )
+            sys.stderr.write("".join(diff))
+            sys.stderr.write(
+                "gen_docs: %s is out of date with the module; run: .build/venv-2.19/bin/python scripts/gen_docs.py\n"
+                % output
+            )
+            return 1
+        print("gen_docs: %s matches the module" % output)
+        return 0
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(page, encoding="utf-8")
+    print("gen_docs: wrote %s" % output)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
