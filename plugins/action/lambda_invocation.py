@@ -11,7 +11,7 @@ module, which makes the AWS calls. The record that results goes back as one fact
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Tuple
 
 from ansible import constants as C
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
@@ -27,11 +27,9 @@ from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import pl
 MODULE = "cloudhooks.aws.lambda_invocation"
 _VALIDATOR = ArgumentSpecValidator(OPTION_SPEC)
 
-MEMORY_CACHE_WARNING = (
-    "cloudhooks.aws.lambda_invocation keeps what it invoked in host facts, but fact caching is "
-    "'memory', so the records are lost when this run ends and the next run invokes again. Keep them "
-    "with, in ansible.cfg [defaults]: fact_caching = jsonfile, fact_caching_connection = "
-    "<a directory>, fact_caching_timeout = 0 (or any other cache plugin, such as community.general.redis)."
+HOW_TO_KEEP = (
+    "Keep them with, in ansible.cfg [defaults]: fact_caching = jsonfile, fact_caching_connection = "
+    "<a directory>, fact_caching_timeout = 0 (or another cache plugin, such as community.general.redis)."
 )
 
 
@@ -48,20 +46,21 @@ class ActionModule(ActionBase):
             options = self._options(args)
             desired = parse_desired(options)
             fact = fact_name(desired.id)
-            stored = (task_vars.get("ansible_facts") or {}).get(fact)
-            the_plan = make_plan(Record.from_fact(stored), desired)
+            record = Record.from_fact((task_vars.get("ansible_facts") or {}).get(fact))
+            the_plan = make_plan(record, desired)
         except LifecycleError as exc:
             result.update(failed=True, msg=str(exc))
             return result
 
-        if _cache_plugin() in ("memory", "ansible.builtin.memory"):
-            self._display.warning(MEMORY_CACHE_WARNING)
+        warning = cache_warning(*_cache_settings())
+        if warning:
+            self._display.warning(warning)
 
         check_mode = bool(self._task.check_mode)
         result_text = the_plan.result
         invocations: list = []
         if the_plan.invocations:
-            args["_record"] = stored if isinstance(stored, str) else None
+            args["_record"] = record.to_fact() if record else None
             module_result = self._execute_module(module_name=MODULE, module_args=args, task_vars=task_vars)
             if module_result.get("failed"):
                 # Ansible does not store facts from a failed task: the record stays as it was.
@@ -102,8 +101,29 @@ class ActionModule(ActionBase):
         return checked.validated_parameters
 
 
-def _cache_plugin() -> str:
-    return str(C.config.get_config_value("CACHE_PLUGIN"))
+def _cache_settings() -> Tuple[str, Any]:
+    return str(C.config.get_config_value("CACHE_PLUGIN")), C.config.get_config_value("CACHE_PLUGIN_TIMEOUT")
+
+
+def cache_warning(plugin: str, timeout: Any) -> Optional[str]:
+    """Why the records may not survive, or None when the fact cache keeps them."""
+    if plugin in ("memory", "ansible.builtin.memory"):
+        return (
+            "cloudhooks.aws.lambda_invocation keeps what it invoked in host facts, but fact caching is "
+            "'memory', so the records are lost when this run ends and the next run invokes again. "
+            + HOW_TO_KEEP
+        )
+    try:
+        seconds = int(timeout or 0)
+    except (TypeError, ValueError):
+        seconds = 0
+    if seconds > 0:
+        return (
+            "cloudhooks.aws.lambda_invocation keeps what it invoked in host facts, but "
+            "fact_caching_timeout is %d seconds: a record that no run rewrites within that time "
+            "expires, and the next run invokes again as if it had never run. %s" % (seconds, HOW_TO_KEEP)
+        )
+    return None
 
 
 def _json_or_none(text: Optional[str]) -> Any:

@@ -22,8 +22,8 @@ description:
     work unchanged.
   - What was last sent is remembered per host in a fact (one fact per O(id)). Keep facts across runs
     with fact caching, for example C(fact_caching = jsonfile) and C(fact_caching_timeout = 0) in
-    C(ansible.cfg). With the default in-memory cache the record lasts only for the run, and the
-    module warns.
+    C(ansible.cfg). With the default in-memory cache the record lasts only for the run, and with a
+    non-zero C(fact_caching_timeout) it expires; in both cases the module warns.
   - An action plugin of the same name decides on the controller, from the stored record and the task,
     what to invoke. When nothing is to be invoked it returns at once, without running the module or
     calling AWS.

@@ -137,11 +137,30 @@ def test_bad_input_fails_before_the_module_and_keeps_the_record(args, message):
 
 
 def test_memory_cache_warns(monkeypatch):
-    monkeypatch.setattr(action_plugin, "_cache_plugin", lambda: "memory")
+    monkeypatch.setattr(action_plugin, "_cache_settings", lambda: ("memory", 86400))
     action = make_action({"function_name": "fn", "input": {"a": 1}, "lifecycle_scope": "CRUD"})
     action.run(task_vars=facts_with("fn", STORED))
     warning = action._display.warning.call_args.args[0]
+    assert "fact caching is 'memory'" in warning
     assert "fact_caching = jsonfile" in warning and "fact_caching_timeout = 0" in warning
+
+
+def test_expiring_cache_warns_and_a_lasting_one_does_not(monkeypatch):
+    monkeypatch.setattr(action_plugin, "_cache_settings", lambda: ("jsonfile", 86400))
+    action = make_action({"function_name": "fn", "input": {"a": 1}, "lifecycle_scope": "CRUD"})
+    action.run(task_vars=facts_with("fn", STORED))
+    assert "fact_caching_timeout is 86400 seconds" in action._display.warning.call_args.args[0]
+    monkeypatch.setattr(action_plugin, "_cache_settings", lambda: ("jsonfile", 0))
+    action = make_action({"function_name": "fn", "input": {"a": 1}, "lifecycle_scope": "CRUD"})
+    action.run(task_vars=facts_with("fn", STORED))
+    action._display.warning.assert_not_called()
+
+
+def test_module_gets_the_record_as_text_even_when_the_fact_is_a_mapping():
+    module_result = {"changed": True, "invocations": [], "result": "null"}
+    action = make_action({"function_name": "fn", "input": {"a": 2}, "lifecycle_scope": "CRUD"}, module_result=module_result)
+    action.run(task_vars={"ansible_facts": {fact_name("fn"): json.loads(STORED.to_fact())}})
+    assert action._execute_module.call_args.kwargs["module_args"]["_record"] == STORED.to_fact()
 
 
 def test_aws_connection_options_match_amazon_aws():
