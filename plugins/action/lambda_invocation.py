@@ -46,7 +46,7 @@ class ActionModule(ActionBase):
             options = self._options(args)
             desired = parse_desired(options)
             fact = fact_name(desired.id)
-            record = Record.from_fact((task_vars.get("ansible_facts") or {}).get(fact))
+            record = Record.from_fact(self._host_facts(task_vars).get(fact))
             the_plan = make_plan(record, desired)
         except LifecycleError as exc:
             result.update(failed=True, msg=str(exc))
@@ -85,6 +85,13 @@ class ActionModule(ActionBase):
         if self._task.diff:
             result["diff"] = the_plan.diff
         return result
+
+    def _host_facts(self, task_vars: Dict[str, Any]) -> Dict[str, Any]:
+        """The facts of the host that Ansible stores this task's facts on."""
+        if self._task.delegate_to and self._task.delegate_facts:
+            delegated = (task_vars.get("ansible_delegated_vars") or {}).get(self._task.delegate_to) or {}
+            return delegated.get("ansible_facts") or {}
+        return task_vars.get("ansible_facts") or {}
 
     @staticmethod
     def _options(args: Dict[str, Any]) -> Dict[str, Any]:

@@ -20,6 +20,8 @@ def make_action(args: Dict[str, Any], *, check_mode: bool = False, diff: bool = 
     task.check_mode = check_mode
     task.diff = diff
     task.async_val = 0
+    task.delegate_to = None
+    task.delegate_facts = None
     action = action_plugin.ActionModule(
         task, connection=MagicMock(), play_context=MagicMock(), loader=None, templar=None, shared_loader_obj=None
     )
@@ -180,3 +182,18 @@ def test_records_are_compact_json_strings():
     result = action.run(task_vars={})
     text = result["ansible_facts"][fact_name("fn")]
     assert " " not in text and json.loads(text)["input"] == {"a": [1, 2]}
+
+
+def test_with_delegate_facts_the_record_is_read_from_the_delegated_host():
+    action = make_action({"function_name": "fn", "input": {"a": 1}, "lifecycle_scope": "CRUD"})
+    action._task.delegate_to = "localhost"
+    action._task.delegate_facts = True
+    task_vars = {"ansible_facts": {}, "ansible_delegated_vars": {"localhost": facts_with("fn", STORED)}}
+    result = action.run(task_vars=task_vars)
+    action._execute_module.assert_not_called()
+    assert result["action"] == "none"
+    # without delegate_facts the inventory host's facts count
+    action = make_action({"function_name": "fn", "input": {"a": 1}, "lifecycle_scope": "CRUD"})
+    action._task.delegate_to = "localhost"
+    result = action.run(task_vars=dict(task_vars, **facts_with("fn", STORED)))
+    assert result["action"] == "none"
