@@ -1,0 +1,47 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Writes current records straight into a jsonfile fact cache, as the action plugin would.
+
+Usage: python bench/_seed.py COLLECTIONS_DIR CACHE_DIR HOST SPEC_JSON
+SPEC_JSON is a list of {"id", "function_name", "scope", "key", "input", "result"}. Each becomes
+the fact fact_name(id) holding Record(...).to_fact(), written through Ansible's own jsonfile
+cache plugin (so the on-disk wrapping is whatever this ansible-core writes).
+"""
+from __future__ import annotations
+
+import json
+import sys
+
+
+def main() -> int:
+    collections, cache_dir, host, spec_path = sys.argv[1:5]
+    sys.path.insert(0, collections)
+    from ansible.plugins.loader import cache_loader, init_plugin_loader
+    from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import Record, Target, fact_name
+
+    init_plugin_loader([collections])
+    with open(spec_path, encoding="utf-8") as handle:
+        spec = json.load(handle)
+    facts = {}
+    for item in spec:
+        record = Record(
+            target=Target(item["function_name"]),
+            scope=item["scope"],
+            key=item.get("key", "tf"),
+            triggers={},
+            input=item["input"],
+            result=item.get("result"),
+        )
+        facts[fact_name(item["id"])] = record.to_fact()
+    cache = cache_loader.get("ansible.builtin.jsonfile", _uri=cache_dir, _timeout=0)
+    cache.set(host, facts)
+    back = cache_loader.get("ansible.builtin.jsonfile", _uri=cache_dir, _timeout=0).get(host)
+    if back != facts:
+        print("seed: the cache did not read back what was written", file=sys.stderr)
+        return 1
+    print(len(facts))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
