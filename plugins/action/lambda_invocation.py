@@ -52,9 +52,9 @@ class ActionModule(ActionBase):
             result.update(failed=True, msg=str(exc))
             return result
 
-        warning = cache_warning(*_cache_settings())
-        if warning:
-            self._display.warning(warning)
+        for warning in the_plan.warnings + (cache_warning(*_cache_settings()),):
+            if warning:
+                self._display.warning(warning)
 
         check_mode = bool(self._task.check_mode)
         result_text = the_plan.result

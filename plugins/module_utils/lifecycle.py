@@ -185,6 +185,7 @@ class Plan:
     store: bool = False
     result: Optional[str] = None
     diff: Dict[str, Dict[str, Any]] = field(default_factory=dict)
+    warnings: Tuple[str, ...] = ()
 
     def with_result(self, result: Optional[str]) -> Optional[Record]:
         """The record to store once the invocations succeeded and returned ``result``."""
@@ -374,7 +375,24 @@ def _checked(plan_: Plan, diff: Dict[str, Dict[str, Any]]) -> Plan:
                 "synchronous limit of %d bytes" % (
                     source, invocation.action, invocation.target.describe(), size, MAX_PAYLOAD_BYTES)
             )
-    return replace(plan_, diff=diff)
+    return replace(plan_, diff=diff, warnings=_undeletable(plan_))
+
+
+def _undeletable(plan_: Plan) -> Tuple[str, ...]:
+    """A CRUD record whose delete payload (the input twice) would be refused later: say so now."""
+    new = plan_.record
+    if not plan_.invocations or new is None or new.scope != CRUD:
+        return ()
+    if len(plan_.invocations[-1].payload) * 2 <= MAX_PAYLOAD_BYTES:
+        return ()  # cheap bound: the delete payload is at most about twice this one
+    size = len(_delete_of(new).payload)
+    if size <= MAX_PAYLOAD_BYTES:
+        return ()
+    return (
+        "input is large for lifecycle_scope CRUD: its delete payload (the input plus prev_input, the "
+        "input again) would be %d bytes, over Lambda's synchronous limit of %d bytes, so state=absent "
+        "and any later replacement will be refused until the input is smaller" % (size, MAX_PAYLOAD_BYTES),
+    )
 
 
 # -- JSON helpers ---------------------------------------------------------------------

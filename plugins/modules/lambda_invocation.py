@@ -57,6 +57,9 @@ options:
         O(terraform_key).
       - The payload, with the lifecycle block added, must fit Lambda's synchronous limit of
         6,291,456 bytes.
+      - In CRUD scope the C(delete) payload carries the input twice (as itself and as C(prev_input)).
+        An input too large for that is still sent, with a warning that O(state=absent) and later
+        replacements will be refused until the input is smaller.
     type: raw
   lifecycle_scope:
     description:

@@ -197,3 +197,12 @@ def test_with_delegate_facts_the_record_is_read_from_the_delegated_host():
     action._task.delegate_to = "localhost"
     result = action.run(task_vars=dict(task_vars, **facts_with("fn", STORED)))
     assert result["action"] == "none"
+
+
+def test_plan_warnings_are_shown(monkeypatch):
+    monkeypatch.setattr(action_plugin, "_cache_settings", lambda: ("jsonfile", 0))
+    module_result = {"changed": True, "invocations": [], "result": "null"}
+    big = {"x": "a" * 3200000}
+    action = make_action({"function_name": "fn", "input": big, "lifecycle_scope": "CRUD"}, module_result=module_result)
+    action.run(task_vars={})
+    assert "delete payload" in action._display.warning.call_args.args[0]

@@ -413,3 +413,12 @@ def test_diff_shows_stored_and_desired_input():
     assert p.diff["before"]["input"] == {"a": 1}
     assert p.diff["after"]["input"] == {"a": 2}
     assert p.diff["after"]["lifecycle_scope"] == "CRUD"
+
+
+def test_a_crud_input_too_large_to_delete_later_is_sent_with_a_warning():
+    half = MAX_PAYLOAD_BYTES // 2
+    p = plan(None, desired(input={"x": "a" * half}, lifecycle_scope="CRUD"))
+    assert len(p.invocations) == 1  # still invoked: the create payload itself fits
+    assert len(p.warnings) == 1 and "state=absent and any later replacement will be refused" in p.warnings[0]
+    assert plan(None, desired(input={"x": "a" * half})).warnings == ()  # CREATE_ONLY never sends delete
+    assert plan(None, desired(input={"x": "a" * (half // 2)}, lifecycle_scope="CRUD")).warnings == ()
