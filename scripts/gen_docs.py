@@ -371,6 +371,13 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parser.parse_args(argv)
 
     output = args.output or ROOT / "docs" / ("%s.md" % args.module.split(".")[-1])
+    if not args.check:
+        # Render from the working tree as it is now, not from an older laid-out copy.
+        subprocess.run(
+            [sys.executable, str(ROOT / "scripts" / "lay_out_collections.py"), "--self", str(ROOT),
+             "--dest", args.collections_path],
+            check=True, stdout=subprocess.DEVNULL,
+        )
     page = render(args.module, ansible_doc(args.module, args.ansible_doc, args.collections_path))
     if args.check:
         current = output.read_text(encoding="utf-8") if output.is_file() else ""
