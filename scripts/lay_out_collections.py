@@ -28,7 +28,7 @@ def unpack(requirements: Path, dest: Path, cache: Path) -> None:
         wheels = sorted(cache.glob(f"{name}-{version}-*.whl"))
         if not wheels:
             subprocess.run(
-                [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
+                [sys.executable, "-m", "pip", "download", "-qq", "--no-deps",
                  "--only-binary=:all:", "-d", str(cache), package],
                 check=True,
             )
