@@ -276,7 +276,8 @@ invocations:
 result:
   description:
     - The raw response payload of the last create or update invocation; when nothing was invoked, the
-      stored result of the last successful one. Null after O(state=absent).
+      stored result of the last successful one. Null after O(state=absent), and in check mode when an
+      invocation is planned (its response is not known yet).
   returned: always
   type: str
   sample: '{"status": "ok"}'
