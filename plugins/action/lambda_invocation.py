@@ -40,7 +40,7 @@ class ActionModule(ActionBase):
         task_vars = task_vars or {}
         result = super().run(tmp, task_vars)
         args = dict(self._task.args)
-        args.pop("_record", None)  # only this plugin sets it
+        args.pop("_invocations", None)  # only this plugin sets it
 
         try:
             options = self._options(args)
@@ -60,7 +60,7 @@ class ActionModule(ActionBase):
         result_text = the_plan.result
         invocations: list = []
         if the_plan.invocations:
-            args["_record"] = record.to_fact() if record else None
+            args["_invocations"] = [invocation.describe() for invocation in the_plan.invocations]
             module_result = self._execute_module(module_name=MODULE, module_args=args, task_vars=task_vars)
             if module_result.get("failed"):
                 # Ansible does not store facts from a failed task: the record stays as it was.

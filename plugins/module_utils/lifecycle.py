@@ -35,7 +35,7 @@ FACT_PREFIX = "cloudhooks_aws_lambda_invocation_"
 RECORD_VERSION = 1
 
 # The options a task gives, in Ansible's argument_spec form. The module adds the AWS
-# connection options (AnsibleAWSModule) and the hidden _record; the action plugin checks
+# connection options (AnsibleAWSModule) and the hidden _invocations; the action plugin checks
 # these before anything else happens.
 OPTION_SPEC: Dict[str, Dict[str, Any]] = {
     "function_name": {"type": "str", "required": True},
@@ -158,6 +158,12 @@ class Invocation:
     action: str  # create, update or delete
     target: Target
     payload: bytes
+
+    @classmethod
+    def from_description(cls, entry: Mapping[str, Any]) -> "Invocation":
+        """The invocation that describe() described (the action plugin hands these to the module)."""
+        target = Target(entry["function_name"], entry["qualifier"], entry.get("tenant_id"))
+        return cls(entry["action"], target, entry["payload"].encode("utf-8"))
 
     def describe(self) -> Dict[str, Any]:
         return {
@@ -322,7 +328,10 @@ def payload(value: Any, key: Optional[str] = None, action: Optional[str] = None,
     if key is not None:
         value = dict(value)
         value[key] = {"action": action, "prev_input": prev}
-    return _compact(value).encode("utf-8")
+    try:
+        return _compact(value).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise LifecycleError("input holds text that is not valid Unicode (%s)" % exc.reason) from exc
 
 
 # -- the rows ------------------------------------------------------------------------

@@ -122,11 +122,13 @@ options:
         running.
     type: int
     default: 960
-  _record:
+  _invocations:
     description:
-      - Internal. The stored record, which the action plugin of the same name passes to the module.
-        Do not set it; a value given in a task is ignored.
-    type: str
+      - Internal. The invocations the action plugin of the same name planned, in order, with their
+        exact payloads; the module makes them. Do not set it; a value given in a task is replaced.
+    type: list
+    elements: dict
+    default: []
 notes:
   - In check mode nothing is invoked and the stored record is not changed. Where an invocation is
     planned, each planned target is called with C(InvocationType=DryRun), so a wrong function name or
@@ -322,10 +324,6 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import OPTION_SPEC
 from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import Invocation
-from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import LifecycleError
-from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import Record
-from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import parse_desired
-from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import plan as make_plan
 
 # Error codes that Lambda returns before the function runs: resending cannot run it twice.
 SAFE_TO_RESEND = (
@@ -426,19 +424,15 @@ def _progress_note(done: List[Dict[str, Any]]) -> str:
 
 def main() -> None:
     argument_spec: Dict[str, Dict[str, Any]] = dict(OPTION_SPEC)
-    argument_spec["_record"] = dict(type="str", no_log=False)  # set by the action plugin
+    # The action plugin plans (module_utils/lifecycle.py) and hands over the invocations to make.
+    argument_spec["_invocations"] = dict(type="list", elements="dict", default=[])
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-
-    try:
-        desired = parse_desired(module.params)
-        the_plan = make_plan(Record.from_fact(module.params["_record"]), desired)
-    except LifecycleError as exc:
-        module.fail_json(msg=str(exc))
+    planned = [Invocation.from_description(entry) for entry in module.params["_invocations"]]
 
     dry_run = module.check_mode
     done: List[Dict[str, Any]] = []
-    client = lambda_client(module, module.params["timeout"]) if the_plan.invocations else None
-    for invocation in the_plan.invocations:
+    client = lambda_client(module, module.params["timeout"]) if planned else None
+    for invocation in planned:
         try:
             response = invoke(client, invocation, dry_run=dry_run, tail_log=module.params["tail_log"])
         except ReadTimeoutError:
@@ -468,11 +462,11 @@ def main() -> None:
             module.fail_json(msg=function_error_message(entry) + "." + _progress_note(done), invocations=done + [entry])
         done.append(entry)
 
-    result: Optional[str] = the_plan.result
+    result: Optional[str] = None
     for entry in done:
         if entry["action"] in ("create", "update") and not dry_run:
             result = entry.get("response")
-    outcome: Dict[str, Any] = dict(changed=the_plan.changed, invocations=done, result=result)
+    outcome: Dict[str, Any] = dict(changed=bool(done), invocations=done, result=result)
     logs = [entry["log"] for entry in done if "log" in entry]
     if logs:
         outcome["log"] = logs[-1]

@@ -52,7 +52,9 @@ def test_create_runs_the_module_once_and_stores_one_fact_for_the_id():
     result = action.run(task_vars={"ansible_facts": {}})
     action._execute_module.assert_called_once()
     sent_args = action._execute_module.call_args.kwargs["module_args"]
-    assert sent_args["_record"] is None and sent_args["input"] == '{"a": 1}'
+    assert sent_args["input"] == '{"a": 1}'
+    assert sent_args["_invocations"] == [{
+        "action": "create", "function_name": "fn", "qualifier": "$LATEST", "tenant_id": None, "payload": '{"a":1}'}]
     assert list(result["ansible_facts"]) == [fact_name("seed")]
     stored = Record.from_fact(result["ansible_facts"][fact_name("seed")])
     assert stored == Record(Target("fn"), "CREATE_ONLY", "tf", {}, {"a": 1}, '{"ok":1}')
@@ -60,17 +62,26 @@ def test_create_runs_the_module_once_and_stores_one_fact_for_the_id():
     assert (result["action"], result["changed"], result["result_json"]) == ("create", True, {"ok": 1})
 
 
-def test_module_gets_the_stored_record_text():
+def test_module_gets_the_planned_invocations_with_their_exact_payloads():
     module_result = {"changed": True, "invocations": [], "result": "null"}
     action = make_action({"function_name": "fn", "input": {"a": 2}, "lifecycle_scope": "CRUD"}, module_result=module_result)
     action.run(task_vars=facts_with("fn", STORED))
-    assert action._execute_module.call_args.kwargs["module_args"]["_record"] == STORED.to_fact()
+    planned = action._execute_module.call_args.kwargs["module_args"]["_invocations"]
+    assert [(i["action"], i["payload"]) for i in planned] == [
+        ("update", '{"a":2,"tf":{"action":"update","prev_input":{"a":1}}}')]
 
 
-def test_a_user_given_record_is_ignored():
-    action = make_action({"function_name": "fn", "input": {"a": 1}, "lifecycle_scope": "CRUD", "_record": "{}"})
-    result = action.run(task_vars=facts_with("fn", STORED))
-    assert result["action"] == "none"
+def test_user_given_invocations_are_replaced_by_the_plan():
+    smuggled = [{"action": "create", "function_name": "other", "qualifier": "1", "payload": "{}"}]
+    module_result = {"changed": True, "invocations": [], "result": "null"}
+    action = make_action({"function_name": "fn", "input": {"a": 2}, "lifecycle_scope": "CRUD", "_invocations": smuggled},
+                         module_result=module_result)
+    action.run(task_vars=facts_with("fn", STORED))
+    planned = action._execute_module.call_args.kwargs["module_args"]["_invocations"]
+    assert [i["function_name"] for i in planned] == ["fn"]
+    action = make_action({"function_name": "fn", "input": {"a": 1}, "lifecycle_scope": "CRUD", "_invocations": smuggled})
+    assert action.run(task_vars=facts_with("fn", STORED))["action"] == "none"
+    action._execute_module.assert_not_called()
 
 
 def test_check_mode_never_returns_facts_even_when_the_plan_changes_the_record():
@@ -158,11 +169,10 @@ def test_expiring_cache_warns_and_a_lasting_one_does_not(monkeypatch):
     action._display.warning.assert_not_called()
 
 
-def test_module_gets_the_record_as_text_even_when_the_fact_is_a_mapping():
-    module_result = {"changed": True, "invocations": [], "result": "null"}
-    action = make_action({"function_name": "fn", "input": {"a": 2}, "lifecycle_scope": "CRUD"}, module_result=module_result)
-    action.run(task_vars={"ansible_facts": {fact_name("fn"): json.loads(STORED.to_fact())}})
-    assert action._execute_module.call_args.kwargs["module_args"]["_record"] == STORED.to_fact()
+def test_a_record_stored_as_a_mapping_is_read_too():
+    action = make_action({"function_name": "fn", "input": {"a": 1}, "lifecycle_scope": "CRUD"})
+    result = action.run(task_vars={"ansible_facts": {fact_name("fn"): json.loads(STORED.to_fact())}})
+    assert result["action"] == "none" and result["result"] == STORED.result
 
 
 def test_aws_connection_options_match_amazon_aws():

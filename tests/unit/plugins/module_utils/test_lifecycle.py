@@ -422,3 +422,16 @@ def test_a_crud_input_too_large_to_delete_later_is_sent_with_a_warning():
     assert len(p.warnings) == 1 and "state=absent and any later replacement will be refused" in p.warnings[0]
     assert plan(None, desired(input={"x": "a" * half})).warnings == ()  # CREATE_ONLY never sends delete
     assert plan(None, desired(input={"x": "a" * (half // 2)}, lifecycle_scope="CRUD")).warnings == ()
+
+
+def test_text_that_is_not_unicode_is_refused_not_a_traceback():
+    with pytest.raises(LifecycleError, match="input holds text that is not valid Unicode"):
+        plan(None, desired(input={"a": "\ud800"}))
+
+
+def test_an_invocation_survives_its_description():
+    from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import Invocation
+
+    wanted = desired(input={"é": 2}, qualifier="7", lifecycle_scope="CRUD", tenant_id="t")
+    for invocation in plan(record("CRUD", tenant_id="t"), wanted).invocations:
+        assert Invocation.from_description(json.loads(json.dumps(invocation.describe()))) == invocation
