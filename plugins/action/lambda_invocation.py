@@ -60,8 +60,11 @@ class ActionModule(ActionBase):
         result_text = the_plan.result
         invocations: list = []
         if the_plan.invocations:
-            args["_invocations"] = [invocation.describe() for invocation in the_plan.invocations]
-            module_result = self._execute_module(module_name=MODULE, module_args=args, task_vars=task_vars)
+            # The planned payloads carry the input; sending it a second time would double the size
+            # of the module's arguments for nothing.
+            module_args = {k: v for k, v in args.items() if k not in ("input", "triggers")}
+            module_args["_invocations"] = [invocation.describe() for invocation in the_plan.invocations]
+            module_result = self._execute_module(module_name=MODULE, module_args=module_args, task_vars=task_vars)
             if module_result.get("failed"):
                 # Ansible does not store facts from a failed task: the record stays as it was.
                 module_result.setdefault("invocations", [])
