@@ -47,7 +47,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 BUILD = ROOT / ".build"
-VENV = BUILD / "venv-2.19"
+VENV = Path(sys.prefix)  # the venv bench/run started this with: the newest core's
 PY = VENV / "bin" / "python"
 PLAYBOOK = VENV / "bin" / "ansible-playbook"
 COLLECTIONS = BUILD / "collections"

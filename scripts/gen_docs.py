@@ -388,7 +388,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             )
             sys.stderr.write("".join(diff))
             sys.stderr.write(
-                "gen_docs: %s is out of date with the module; run: .build/venv-2.19/bin/python scripts/gen_docs.py\n"
+                "gen_docs: %s is out of date with the module; run: .build/venv-<newest core>/bin/python scripts/gen_docs.py\n"
                 % output
             )
             return 1

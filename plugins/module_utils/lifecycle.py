@@ -420,7 +420,7 @@ def _plain(value: Any, option: str) -> Any:
     if value is None or isinstance(value, bool):
         return value
     if isinstance(value, str):
-        return str(value)
+        return _paired(str(value))
     if isinstance(value, int):
         return int(value)
     if isinstance(value, float):
@@ -432,11 +432,29 @@ def _plain(value: Any, option: str) -> Any:
         for k, v in value.items():
             if not isinstance(k, str):
                 raise LifecycleError("%s has a non-string key %r; JSON object keys are strings" % (option, k))
-            out[str(k)] = _plain(v, option)
+            out[_paired(str(k))] = _plain(v, option)
         return out
     if isinstance(value, (list, tuple)):
         return [_plain(v, option) for v in value]
     raise LifecycleError("%s holds a %s, which is not a JSON value" % (option, type(value).__name__))
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _paired(text: str) -> str:
+    """Text with each UTF-16 surrogate pair joined into the one character it stands for.
+
+    ansible-core 2.18 turns a templated string that looks like a data structure into one by reading
+    it as Python, so the JSON escape of an emoji (two surrogates) becomes two separate code points;
+    json.loads would have joined them. A lone surrogate stays, and payload() refuses it.
+    """
+    if not _SURROGATE.search(text):
+        return text
+    try:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16")
+    except UnicodeDecodeError:
+        return text
 
 
 def _kind(value: Any) -> str:

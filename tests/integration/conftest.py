@@ -3,8 +3,9 @@
 """End-to-end fixtures: one local Lambda endpoint per session, recorder functions, playbook runs
 with their own fact cache, a Redis server of our own, and the 65-second run started early.
 
-Run from the repository root, after scripts/setup 2.19:
-    .build/venv-2.19/bin/python -m pytest tests/integration -q
+Run from the repository root, after scripts/setup (the newest core; add the oldest to run the
+suite on it too, with CLOUDHOOKS_CORE=2.18):
+    .build/venv-2.21/bin/python -m pytest tests/integration -q
 The helpers are in lambda_e2e.py; the playbooks in targets/lambda_invocation/.
 """
 
@@ -20,7 +21,7 @@ from typing import Iterator, List
 
 import pytest
 
-from lambda_e2e import COLLECTIONS, ROOT, VENV_BIN, Ansible, Function, Functions, Pending, item_args, local_lambda
+from lambda_e2e import COLLECTIONS, CORE, ROOT, VENV_BIN, Ansible, Function, Functions, Pending, item_args, local_lambda
 
 INSTALL_REDIS = ROOT / "tests" / "integration" / "install_redis_server.sh"
 
@@ -33,7 +34,7 @@ LONG_TEST = "test_function_running_past_botocore_read_timeout_is_invoked_once"
 def collections_path() -> Path:
     """.build/collections, with the copy of this collection refreshed from the working tree."""
     if not (VENV_BIN / "ansible-playbook").is_file() or not (COLLECTIONS / "ansible_collections/amazon/aws").is_dir():
-        pytest.fail("the build is missing: run scripts/setup 2.19 first", pytrace=False)
+        pytest.fail("the build is missing: run scripts/setup %s first" % CORE, pytrace=False)
     subprocess.run(
         [str(VENV_BIN / "python"), str(ROOT / "scripts" / "lay_out_collections.py"),
          "--self", str(ROOT), "--dest", str(COLLECTIONS)],

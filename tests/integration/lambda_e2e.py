@@ -4,8 +4,8 @@
 
 - Functions / Function: recorder functions (targets/lambda_invocation/files/recorder.py) deployed
   to the local endpoint, with what each received and the endpoint's Invoke counts for it.
-- Ansible / Run: ansible-playbook runs of the target's playbooks (ansible-core 2.19 from
-  .build/venv-2.19) with a fact cache of their own; each run's playbook saves its registered
+- Ansible / Run: ansible-playbook runs of the target's playbooks (the newest ansible-core, or the
+  one CLOUDHOOKS_CORE names, from .build/venv-<core>) with a fact cache of their own; each run's playbook saves its registered
   outcome per host as JSON, which Run reads back.
 
 Nothing here calls real AWS: every run gets dummy credentials, the endpoint URL in its extra vars
@@ -26,8 +26,27 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 ROOT = Path(__file__).resolve().parents[2]
-VENV_BIN = ROOT / ".build" / "venv-2.19" / "bin"
-COLLECTIONS = ROOT / ".build" / "collections"
+
+
+def _core_files() -> Dict[str, Path]:
+    """requirements/ansible-<core>.txt per supported core (see scripts/lib/cores.sh)."""
+    found = {p.name[len("ansible-"):-len(".txt")]: p for p in (ROOT / "requirements").glob("ansible-*.txt")}
+    return dict(sorted(found.items(), key=lambda item: tuple(int(n) for n in item[0].split("."))))
+
+
+def _collections_tree(core_file: Path) -> Path:
+    """The ansible_collections/ parent a core is tested with: its "# collections: NAME.txt" header."""
+    for line in core_file.read_text(encoding="utf-8").splitlines():
+        if line.startswith("# collections:"):
+            return ROOT / ".build" / line.split(":", 1)[1].strip()[: -len(".txt")]
+    raise RuntimeError("%s has no '# collections:' line" % core_file)
+
+
+# The ansible-core the playbooks run on: CLOUDHOOKS_CORE (scripts/test runs the suite on the newest
+# and the oldest supported core), else the newest. The tests themselves run in the newest's venv.
+CORE = os.environ.get("CLOUDHOOKS_CORE") or list(_core_files())[-1]
+VENV_BIN = ROOT / ".build" / ("venv-%s" % CORE) / "bin"
+COLLECTIONS = _collections_tree(_core_files()[CORE])
 TARGET = ROOT / "tests" / "integration" / "targets" / "lambda_invocation"
 INVENTORY = TARGET / "inventory"
 RECORDER_SOURCE = (TARGET / "files" / "recorder.py").read_text(encoding="utf-8")
@@ -51,7 +70,7 @@ def fact_name(record_id: str) -> str:
 
 
 def decode_cached_facts(data: Any) -> Dict[str, Any]:
-    """A host's facts as a cache plugin stored them (2.19 wraps them in {"__payload__": "<json>"})."""
+    """A host's facts as a cache plugin stored them (2.19 and later wrap them in {"__payload__": "<json>"})."""
     value = json.loads(data)
     if isinstance(value, dict) and set(value) == {"__payload__"}:
         value = json.loads(value["__payload__"])
@@ -279,7 +298,7 @@ class Ansible:
     # -- the fact cache (jsonfile) ---------------------------------------------------------
 
     def cache_file(self, host: str = "localhost") -> Path:
-        """The jsonfile cache's file for ``host``: ``s1_<host>`` on ansible-core 2.19 (a schema
+        """The jsonfile cache's file for ``host``: ``s1_<host>`` from ansible-core 2.19 on (a schema
         prefix), ``<host>`` before."""
         found = sorted(self.facts_dir.glob("s[0-9]*_%s" % host))
         return found[-1] if found else self.facts_dir / host

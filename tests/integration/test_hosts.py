@@ -5,8 +5,10 @@ when the task is delegated to the controller."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 
-from lambda_e2e import compact, item_args
+from lambda_e2e import CORE, compact, decode_cached_facts, fact_name, item_args
 
 
 def test_loop_over_three_ids_keeps_three_records(functions, ansible):
@@ -128,3 +130,30 @@ def test_delegate_facts_keeps_and_finds_the_record_on_the_controller(functions, 
     assert second.rc == 0, second.output
     assert (second.item(host="web1")["changed"], second.item(host="web1")["action"]) == (False, "none")
     assert fn.counts()["RequestResponse"] == 1
+
+
+def test_host_whose_name_holds_dots_keeps_its_record_in_the_documented_file(functions, ansible):
+    """ansible-core 2.21 stores a host named with "/", "..", "<", ">" or "|" in a jsonfile file named
+    by a hash; 2.19 and 2.20 in s1_<host>, 2.18 in <host> (docs/state.md, "Looking at the cache")."""
+    fn = functions.deploy("odd-host")
+    host = "odd..host"
+    args = [item_args(fn, input={"n": 1})]
+    first = ansible.run(target_hosts=host, invocations=args)
+    assert first.rc == 0, first.output
+    assert first.item(host=host)["action"] == "create"
+    second = ansible.run(target_hosts=host, invocations=args)
+    assert second.rc == 0, second.output
+    assert (second.item(host=host)["changed"], second.item(host=host)["action"]) == (False, "none")
+    assert fn.counts()["RequestResponse"] == 1
+
+    core = tuple(int(n) for n in CORE.split("."))
+    if core >= (2, 21):
+        expected = hashlib.sha256(b"s1_odd..host").hexdigest()[:12]
+    elif core >= (2, 19):
+        expected = "s1_odd..host"
+    else:
+        expected = "odd..host"
+    files = sorted(p.name for p in ansible.facts_dir.iterdir() if not p.name.startswith("."))
+    assert expected in files, files
+    facts = decode_cached_facts((ansible.facts_dir / expected).read_bytes())
+    assert json.loads(facts[fact_name(fn.name)])["input"] == {"n": 1}

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Shared helpers: run a module's main() with given args on ansible-core 2.17 to 2.19."""
+"""Shared helpers: run a module's main() with given args on ansible-core 2.18 to 2.21."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from ansible.module_utils import basic
 
 try:  # ansible-core >= 2.19
     from ansible.module_utils.testing import patch_module_args
-except ImportError:  # ansible-core 2.17, 2.18
+except ImportError:  # ansible-core 2.18
 
     @contextlib.contextmanager
     def patch_module_args(args: Dict[str, Any]) -> Iterator[None]:

@@ -429,6 +429,19 @@ def test_text_that_is_not_unicode_is_refused_not_a_traceback():
         plan(None, desired(input={"a": "\ud800"}))
 
 
+def test_a_surrogate_pair_split_by_ansible_core_2_18_is_sent_as_its_character():
+    # 2.18 reads a templated '{"e": "\\ud83d\\ude00"}' as Python: the pair arrives as two code points.
+    split = {"e\ud83d\ude00": "smile \ud83d\ude00"}
+    p = plan(None, desired(input=split))
+    assert p.invocations[0].payload == '{"e\U0001F600":"smile \U0001F600"}'.encode("utf-8")
+    assert p.record.input == {"e\U0001F600": "smile \U0001F600"}
+    # ... and equals the same input parsed from JSON, so nothing is invoked on the next run.
+    again = plan(p.record, desired(input=json.dumps({"e\U0001F600": "smile \U0001F600"})))
+    assert again.action == "none"
+    with pytest.raises(LifecycleError, match="input holds text that is not valid Unicode"):
+        plan(None, desired(input={"a": "\ude00\ud83d"}))  # the wrong order is no pair
+
+
 def test_an_invocation_survives_its_description():
     from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import Invocation
 
