@@ -313,17 +313,25 @@ from typing import Any, Dict, List, Optional
 
 try:
     from botocore.config import Config
-    from botocore.exceptions import ClientError, ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
+    from botocore.exceptions import BotoCoreError
+    from botocore.exceptions import ClientError
+    from botocore.exceptions import ConnectionClosedError
+    from botocore.exceptions import ConnectTimeoutError
+    from botocore.exceptions import EndpointConnectionError
+    from botocore.exceptions import NoCredentialsError
+    from botocore.exceptions import ParamValidationError
+    from botocore.exceptions import ReadTimeoutError
 except ImportError:
     # AnsibleAWSModule reports a missing botocore before any of these is used; the stand-ins only
     # let this file import, since InvokeRetry names the exceptions when it is defined.
-    ClientError = ConnectTimeoutError = EndpointConnectionError = Exception
+    BotoCoreError = ClientError = ConnectionClosedError = ConnectTimeoutError = Exception
+    EndpointConnectionError = NoCredentialsError = ParamValidationError = ReadTimeoutError = Exception
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
-from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import OPTION_SPEC
 from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import Invocation
+from ansible_collections.cloudhooks.aws.plugins.module_utils.options import OPTION_SPEC
 
 # Error codes that Lambda returns before the function runs: resending cannot run it twice.
 SAFE_TO_RESEND = (
@@ -333,12 +341,23 @@ SAFE_TO_RESEND = (
     "ConnectionNotMade",  # no connection was ever made (see InvokeRetry)
 )
 
+# The first botocore whose Lambda model has Invoke's TenantId.
+BOTOCORE_FOR_TENANT_ID = "1.41.0"
+
+# Where a user can give the connection options; group/amazon.aws.aws does not reach this module.
+HOW_TO_CONNECT = (
+    "on the task, with module_defaults for group/cloudhooks.aws.aws (group/amazon.aws.aws does not "
+    "reach this module), or in the environment"
+)
+
 
 class InvokeRetry(AWSRetry):
     """amazon.aws's backoff, narrowed to the failures after which the function cannot have run.
 
     AWSRetry alone also retries 5xx answers, after which a function may have run; botocore's own
-    retries (switched off in the client config) would resend after a read timeout.
+    retries (switched off in the client config) would resend after a read timeout. A connection
+    closed while waiting for the answer (ConnectionClosedError) is not retried either: the request
+    may have reached the function.
     """
 
     base_class = (ClientError, EndpointConnectionError, ConnectTimeoutError)
@@ -354,8 +373,13 @@ class InvokeRetry(AWSRetry):
         return response_code in SAFE_TO_RESEND
 
 
+# The aws_config settings this module sets itself, over the user's: botocore never resends, waits
+# ``timeout`` seconds for an answer and 30 seconds for a connection.
+OVERRIDDEN_AWS_CONFIG = ("retries", "read_timeout", "connect_timeout")
+
+
 def client_config(user: Optional[Dict[str, Any]], timeout: int) -> Any:
-    """The user's aws_config, except that botocore never resends and waits ``timeout`` seconds."""
+    """The user's aws_config, except for the settings in OVERRIDDEN_AWS_CONFIG."""
     ours = Config(read_timeout=timeout, connect_timeout=30, retries={"total_max_attempts": 1})
     return Config(**user).merge(ours) if user else ours
 
@@ -397,13 +421,13 @@ def describe_response(invocation: Invocation, response: Dict[str, Any], dry_run:
 
 
 def function_error_message(entry: Dict[str, Any]) -> str:
-    detail = entry.get("response") or ""
+    detail = (entry.get("response") or "").rstrip(".")
     try:
-        error = json.loads(detail)
+        error = json.loads(entry.get("response") or "")
     except ValueError:
         error = None
     if isinstance(error, dict) and ("errorMessage" in error or "errorType" in error):
-        detail = "%s: %s" % (error.get("errorType", "Error"), error.get("errorMessage", ""))
+        detail = "%s: %s" % (error.get("errorType", "Error"), str(error.get("errorMessage", "")).rstrip("."))
     return "the function returned an error (%s) during the %s invocation of %s: %s" % (
         entry["function_error"], entry["action"], _target_text(entry), detail)
 
@@ -412,14 +436,44 @@ def _target_text(entry: Dict[str, Any]) -> str:
     return "%s (qualifier %s)" % (entry["function_name"], entry["qualifier"])
 
 
-def _progress_note(done: List[Dict[str, Any]]) -> str:
+def progress_note(done: List[Dict[str, Any]], planned: int) -> str:
+    """What the run had done when it failed, and what the next run does (a phrase, no full stop)."""
     if not done:
-        return " Nothing was invoked before it; the stored record is unchanged."
+        if planned == 1:
+            return "the stored record is unchanged"
+        return "nothing was invoked before it; the stored record is unchanged"
     names = ", ".join("%s of %s" % (d["action"], _target_text(d)) for d in done)
+    first = "%s of %s" % (done[0]["action"], _target_text(done[0]))
     return (
-        " Already done in this run: %s. The stored record is unchanged, so the next run repeats the "
-        "whole transition, starting again with the %s." % (names, names.split(", ", maxsplit=1)[0])
+        "already done in this run: %s; the stored record is unchanged, so the next run repeats the whole "
+        "transition, starting again with the %s (state: forgotten drops the record if it cannot move on)"
+        % (names, first)
     )
+
+
+def _fail(module: AnsibleAWSModule, msg: str, done: List[Dict[str, Any]], planned: int, **extra: Any) -> None:
+    module.fail_json(msg="%s. %s." % (msg, _capitalised(progress_note(done, planned))),
+                     changed=bool(done), invocations=extra.pop("invocations", done), **extra)
+
+
+def _fail_aws(module: AnsibleAWSModule, exc: BaseException, msg: str, done: List[Dict[str, Any]], planned: int) -> None:
+    # fail_json_aws appends ": <the error>" to msg.
+    module.fail_json_aws(exc, msg="%s (%s)" % (msg, progress_note(done, planned)), changed=bool(done), invocations=done)
+
+
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def check_connection(module: AnsibleAWSModule, planned: List[Invocation]) -> None:
+    """Fail early, naming the options, for what the invocations would need and do not have."""
+    if not module.region:
+        module.fail_json(
+            msg="no AWS region is set: give region (or aws_region) %s (AWS_REGION)" % HOW_TO_CONNECT,
+            invocations=[],
+        )
+    if any(invocation.target.tenant_id for invocation in planned):
+        module.require_botocore_at_least(BOTOCORE_FOR_TENANT_ID, reason="to send tenant_id (Lambda's TenantId)")
 
 
 def main() -> None:
@@ -431,35 +485,35 @@ def main() -> None:
 
     dry_run = module.check_mode
     done: List[Dict[str, Any]] = []
-    client = lambda_client(module, module.params["timeout"]) if planned else None
+    client = None
+    if planned:
+        check_connection(module, planned)
+        client = lambda_client(module, module.params["timeout"])
+    total = len(planned)
     for invocation in planned:
+        where = "the %s invocation of %s" % (invocation.action, invocation.target.describe())
         try:
             response = invoke(client, invocation, dry_run=dry_run, tail_log=module.params["tail_log"])
-        except ReadTimeoutError:
-            module.fail_json(
-                msg="no answer from %s within timeout=%d seconds during the %s invocation; it was sent "
-                "once and not resent, and the function may still be running.%s"
-                % (invocation.target.describe(), module.params["timeout"], invocation.action,
-                   _progress_note(done)),
-                invocations=done,
-            )
+        except (ReadTimeoutError, ConnectionClosedError) as exc:
+            what = "no answer" if isinstance(exc, ReadTimeoutError) else "the connection was closed before an answer"
+            if isinstance(exc, ReadTimeoutError):
+                what += " within timeout=%d seconds" % module.params["timeout"]
+            _fail(module, "%s during %s; it was sent once and not resent, and the function may still be "
+                  "running" % (what, where), done, total)
+        except NoCredentialsError as exc:
+            _fail_aws(module, exc, "no AWS credentials for %s: give access_key and secret_key, or profile, %s"
+                      % (where, HOW_TO_CONNECT), done, total)
+        except ParamValidationError as exc:
+            _fail_aws(module, exc, "botocore refused the parameters of %s before sending it" % where, done, total)
         except is_boto3_error_code("ResourceNotFoundException") as exc:
-            module.fail_json_aws(
-                exc,
-                msg="function %s not found for the %s invocation.%s"
-                % (invocation.target.describe(), invocation.action, _progress_note(done)),
-                invocations=done,
-            )
-        except (ClientError, EndpointConnectionError, ConnectTimeoutError) as exc:  # pylint: disable=duplicate-except
-            module.fail_json_aws(
-                exc,
-                msg="failed to invoke %s for the %s invocation.%s"
-                % (invocation.target.describe(), invocation.action, _progress_note(done)),
-                invocations=done,
-            )
+            _fail_aws(module, exc, "function %s not found for the %s invocation"
+                      % (invocation.target.describe(), invocation.action), done, total)
+        except (ClientError, BotoCoreError) as exc:  # pylint: disable=duplicate-except
+            _fail_aws(module, exc, "failed to invoke %s for the %s invocation"
+                      % (invocation.target.describe(), invocation.action), done, total)
         entry = describe_response(invocation, response, dry_run)
         if entry.get("function_error"):
-            module.fail_json(msg=function_error_message(entry) + "." + _progress_note(done), invocations=done + [entry])
+            _fail(module, function_error_message(entry), done, total, invocations=done + [entry])
         done.append(entry)
 
     result: Optional[str] = None

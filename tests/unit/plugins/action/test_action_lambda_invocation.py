@@ -152,8 +152,8 @@ def test_bad_input_fails_before_the_module_and_keeps_the_record(args, message):
 def test_memory_cache_warns(monkeypatch):
     monkeypatch.setattr(action_plugin, "_cache_settings", lambda: ("memory", 86400))
     action = make_action({"function_name": "fn", "input": {"a": 1}, "lifecycle_scope": "CRUD"})
-    action.run(task_vars=facts_with("fn", STORED))
-    warning = action._display.warning.call_args.args[0]
+    result = action.run(task_vars=facts_with("fn", STORED))
+    [warning] = result["warnings"]
     assert "fact caching is 'memory'" in warning
     assert "fact_caching = jsonfile" in warning and "fact_caching_timeout = 0" in warning
 
@@ -161,12 +161,12 @@ def test_memory_cache_warns(monkeypatch):
 def test_expiring_cache_warns_and_a_lasting_one_does_not(monkeypatch):
     monkeypatch.setattr(action_plugin, "_cache_settings", lambda: ("jsonfile", 86400))
     action = make_action({"function_name": "fn", "input": {"a": 1}, "lifecycle_scope": "CRUD"})
-    action.run(task_vars=facts_with("fn", STORED))
-    assert "fact_caching_timeout is 86400 seconds" in action._display.warning.call_args.args[0]
+    result = action.run(task_vars=facts_with("fn", STORED))
+    assert "fact_caching_timeout is 86400 seconds" in result["warnings"][0]
     monkeypatch.setattr(action_plugin, "_cache_settings", lambda: ("jsonfile", 0))
     action = make_action({"function_name": "fn", "input": {"a": 1}, "lifecycle_scope": "CRUD"})
-    action.run(task_vars=facts_with("fn", STORED))
-    action._display.warning.assert_not_called()
+    result = action.run(task_vars=facts_with("fn", STORED))
+    assert "warnings" not in result
 
 
 def test_a_record_stored_as_a_mapping_is_read_too():
@@ -177,7 +177,7 @@ def test_a_record_stored_as_a_mapping_is_read_too():
 
 def test_aws_connection_options_match_amazon_aws():
     from ansible_collections.amazon.aws.plugins.module_utils.modules import aws_argument_spec
-    from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import AWS_CONNECTION_OPTIONS
+    from ansible_collections.cloudhooks.aws.plugins.module_utils.options import AWS_CONNECTION_OPTIONS
 
     spec = aws_argument_spec()
     names = set(spec)
@@ -214,5 +214,5 @@ def test_plan_warnings_are_shown(monkeypatch):
     module_result = {"changed": True, "invocations": [], "result": "null"}
     big = {"x": "a" * 3200000}
     action = make_action({"function_name": "fn", "input": big, "lifecycle_scope": "CRUD"}, module_result=module_result)
-    action.run(task_vars={})
-    assert "delete payload" in action._display.warning.call_args.args[0]
+    result = action.run(task_vars={})
+    assert "delete payload" in result["warnings"][0]

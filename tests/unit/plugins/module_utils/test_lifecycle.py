@@ -371,7 +371,7 @@ def test_delete_payload_over_the_limit_names_the_stored_input():
 
 
 def test_record_round_trips_through_its_fact_text():
-    stored = record("CRUD", {"b": 1, "a": [True, None]}, key="lc", qualifier="3", triggers={"t": 1}, tenant_id="x")
+    stored = record("CRUD", {"b": 1, "a": [True, None]}, key="lc", qualifier="3", triggers={"t": "1"}, tenant_id="x")
     text = stored.to_fact()
     assert isinstance(text, str) and "\n" not in text
     assert Record.from_fact(text) == stored
