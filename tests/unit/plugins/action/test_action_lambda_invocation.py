@@ -14,6 +14,9 @@ from ansible_collections.cloudhooks.aws.plugins.action import lambda_invocation 
 from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import Record, Target, fact_name
 
 
+TASK_UUID = "0242ac11-0002-1a2b-3c4d-000000000020"
+
+
 def make_action(args: Dict[str, Any], *, check_mode: bool = False, diff: bool = False, module_result=None):
     task = MagicMock()
     task.args = args
@@ -22,6 +25,7 @@ def make_action(args: Dict[str, Any], *, check_mode: bool = False, diff: bool = 
     task.async_val = 0
     task.delegate_to = None
     task.delegate_facts = None
+    task._uuid = TASK_UUID
     action = action_plugin.ActionModule(
         task, connection=MagicMock(), play_context=MagicMock(), loader=None, templar=None, shared_loader_obj=None
     )
@@ -216,3 +220,110 @@ def test_plan_warnings_are_shown(monkeypatch):
     action = make_action({"function_name": "fn", "input": big, "lifecycle_scope": "CRUD"}, module_result=module_result)
     result = action.run(task_vars={})
     assert "delete payload" in result["warnings"][0]
+
+
+def test_the_aws_connection_options_reach_the_module():
+    connection = {"region": "eu-west-1", "access_key": "AK", "secret_key": "SK", "endpoint_url": "http://127.0.0.1:1",
+                  "aws_config": {"user_agent_extra": "x"}, "profile": None}
+    module_result = {"changed": True, "invocations": [], "result": "null"}
+    action = make_action(dict(connection, function_name="fn", input={"a": 1}), module_result=module_result)
+    action.run(task_vars={})
+    sent_args = action._execute_module.call_args.kwargs["module_args"]
+    assert {k: sent_args.get(k) for k in connection} == connection
+
+
+def test_the_builtin_memory_cache_by_its_full_name_warns_too(monkeypatch):
+    monkeypatch.setattr(action_plugin, "_cache_settings", lambda: ("ansible.builtin.memory", 0))
+    action = make_action({"function_name": "fn", "input": {"a": 1}, "lifecycle_scope": "CRUD"})
+    result = action.run(task_vars=facts_with("fn", STORED))
+    assert "fact caching is 'memory'" in result["warnings"][0]
+
+
+def test_without_delegate_facts_the_delegated_hosts_facts_do_not_count():
+    action = make_action({"function_name": "fn", "input": {"a": 1}, "lifecycle_scope": "CRUD"},
+                         module_result={"changed": True, "invocations": [], "result": "null"})
+    action._task.delegate_to = "localhost"
+    action._task.delegate_facts = False
+    task_vars = {"ansible_facts": {}, "ansible_delegated_vars": {"localhost": facts_with("fn", STORED)}}
+    assert action.run(task_vars=task_vars)["action"] == "create"
+
+
+def test_a_retried_task_with_delegate_facts_reads_the_record_it_wrote_itself():
+    """until/retries: Ansible adds the first attempt's facts to the task's own host facts, not to the
+    delegated host's; the record written by this very task is the newest and nothing is invoked again."""
+    module_result = {"changed": True, "invocations": [{"action": "create"}], "result": '{"ready":false}'}
+    action = make_action({"function_name": "fn", "input": {"a": 1}}, module_result=module_result)
+    action._task.delegate_to = "localhost"
+    action._task.delegate_facts = True
+    task_vars: Dict[str, Any] = {"ansible_facts": {}, "ansible_delegated_vars": {"localhost": {"ansible_facts": {}}}}
+    first = action.run(task_vars=task_vars)
+    assert first["action"] == "create"
+    task_vars["ansible_facts"].update(first["ansible_facts"])  # what TaskExecutor does between attempts
+    again = make_action({"function_name": "fn", "input": {"a": 1}})
+    again._task.delegate_to = "localhost"
+    again._task.delegate_facts = True
+    second = again.run(task_vars=task_vars)
+    again._execute_module.assert_not_called()
+    assert second["action"] == "none" and second["result"] == '{"ready":false}'
+    # a record on the inventory host written by another task does not count
+    other = Record.from_fact(first["ansible_facts"][fact_name("fn")])
+    task_vars["ansible_facts"][fact_name("fn")] = Record(other.target, other.scope, other.key, {}, {"a": 1}, None,
+                                                         written_by="0242ac11-0002-1a2b-3c4d-000000000001").to_fact()
+    third = make_action({"function_name": "fn", "input": {"a": 1}}, module_result=module_result)
+    third._task.delegate_to = "localhost"
+    third._task.delegate_facts = True
+    assert third.run(task_vars=task_vars)["action"] == "create"
+
+
+def test_the_stored_record_names_the_task_that_wrote_it():
+    action = make_action({"function_name": "fn", "input": {"a": 1}},
+                         module_result={"changed": True, "invocations": [], "result": "null"})
+    result = action.run(task_vars={})
+    assert json.loads(result["ansible_facts"][fact_name("fn")])["written_by"] == TASK_UUID
+
+
+def test_two_tasks_sharing_a_record_in_one_run_warn_naming_id(monkeypatch):
+    monkeypatch.setattr(action_plugin, "_cache_settings", lambda: ("jsonfile", 0))
+    earlier = Record(Target("fn"), "CREATE_ONLY", "tf", {}, {"a": 1}, None, written_by="0242ac11-0002-1a2b-3c4d-000000000010")
+    action = make_action({"function_name": "fn", "input": {"a": 2}},
+                         module_result={"changed": True, "invocations": [], "result": "null"})
+    result = action.run(task_vars=facts_with("fn", earlier))
+    [warning] = result["warnings"]
+    assert "id 'fn'" in warning and "share one record" in warning
+
+
+def test_async_is_refused_with_a_clear_message():
+    action = make_action({"function_name": "fn", "input": {"a": 1}})
+    action._task.async_val = 30
+    result = action.run(task_vars={})
+    action._execute_module.assert_not_called()
+    assert result["failed"] is True and "does not support async" in result["msg"]
+    assert "ansible_facts" not in result
+
+
+def test_force_shows_the_planned_action_in_the_diff():
+    module_result = {"changed": True, "invocations": [], "result": "null"}
+    action = make_action({"function_name": "fn", "input": {"a": 1}, "lifecycle_scope": "CRUD", "force": True},
+                         diff=True, module_result=module_result)
+    result = action.run(task_vars=facts_with("fn", STORED))
+    assert result["diff"]["prepared"] == "lambda_invocation: replace (force: true)\n"
+
+
+def test_a_failed_module_keeps_its_changed_and_gets_the_warnings(monkeypatch):
+    monkeypatch.setattr(action_plugin, "_cache_settings", lambda: ("memory", 0))
+    module_result = {"failed": True, "changed": True, "msg": "create failed", "invocations": [{"action": "delete"}]}
+    action = make_action({"function_name": "fn", "input": {"a": 1}, "lifecycle_scope": "CRUD", "qualifier": "2"},
+                         module_result=module_result)
+    result = action.run(task_vars=facts_with("fn", STORED))
+    assert (result["failed"], result["changed"], result["action"]) == (True, True, "replace")
+    assert "fact caching is 'memory'" in result["warnings"][0]
+    assert "ansible_facts" not in result
+
+
+@pytest.mark.parametrize("stored", [STORED.to_fact(), '{"v": 2}'])
+def test_forgotten_drops_the_record_without_the_module(stored):
+    action = make_action({"function_name": "fn", "state": "forgotten"})
+    result = action.run(task_vars={"ansible_facts": {fact_name("fn"): stored}})
+    action._execute_module.assert_not_called()
+    assert (result["action"], result["changed"], result["invocations"]) == ("forget", True, [])
+    assert result["ansible_facts"] == {fact_name("fn"): None}
