@@ -55,7 +55,9 @@ class ActionModule(ActionBase):
             options = self._options(args)
             desired = parse_desired(options)
             fact = fact_name(desired.id)
-            stored = self._stored(task_vars, fact)
+            earlier, stored = self._from_an_earlier_attempt(task_vars, fact)
+            if not earlier:
+                stored = self._stored(task_vars, fact)
             the_plan = plan_stored(stored, desired)
             shared = shared_record_warning(_readable(stored), desired, self._task_uuid())
         except LifecycleError as exc:
@@ -90,6 +92,9 @@ class ActionModule(ActionBase):
         if the_plan.store and not check_mode:
             new_record = the_plan.with_result(result_text, self._task_uuid())
             result["ansible_facts"] = {fact: new_record.to_fact() if new_record else None}
+        elif earlier and not check_mode:
+            # Ansible keeps the facts of the last attempt only: hand on what the earlier one stored.
+            result["ansible_facts"] = {fact: stored}
         result.update(
             changed=the_plan.changed,
             action=the_plan.action,
@@ -108,16 +113,32 @@ class ActionModule(ActionBase):
 
     def _stored(self, task_vars: Dict[str, Any], fact: str) -> Any:
         """This id's stored record, from the facts of the host that Ansible stores this task's facts on."""
-        own = (task_vars.get("ansible_facts") or {}).get(fact)
-        if not (self._task.delegate_to and self._task.delegate_facts):
-            return own
-        # Between the attempts of one task (until/retries) Ansible adds the task's facts to its
-        # own host's facts, even with delegate_facts: a record this very task wrote is the newest.
-        earlier = _readable(own)
-        if earlier is not None and earlier.written_by and earlier.written_by == self._task_uuid():
-            return own
-        delegated = (task_vars.get("ansible_delegated_vars") or {}).get(self._task.delegate_to) or {}
-        return (delegated.get("ansible_facts") or {}).get(fact)
+        if self._task.delegate_to and self._task.delegate_facts:
+            delegated = (task_vars.get("ansible_delegated_vars") or {}).get(self._task.delegate_to) or {}
+            return (delegated.get("ansible_facts") or {}).get(fact)
+        return (task_vars.get("ansible_facts") or {}).get(fact)
+
+    def _from_an_earlier_attempt(self, task_vars: Dict[str, Any], fact: str) -> Tuple[bool, Any]:
+        """(True, value) when an earlier attempt of this very task (until/retries) set the fact.
+
+        Between attempts Ansible hands the task's facts back only in its own variables, never where
+        facts are read on a first attempt nor where a delegated host's facts are (delegate_facts):
+        under ansible_facts.ansible_facts (only such a copy puts them there), and as a top-level
+        variable and in the registered result, where a record written by this task (its uuid) is the
+        newest one. A null there means that the earlier attempt forgot the record.
+        """
+        facts = task_vars.get("ansible_facts") or {}
+        copied = facts.get("ansible_facts")
+        if isinstance(copied, dict) and fact in copied:
+            return True, copied[fact]
+        uuid = self._task_uuid()
+        registered = task_vars.get(self._task.register) if isinstance(self._task.register, str) else None
+        registered_facts = (registered.get("ansible_facts") or {}) if isinstance(registered, dict) else {}
+        for value in (task_vars.get(fact), registered_facts.get(fact), facts.get(fact)):
+            earlier = _readable(value)
+            if uuid and earlier is not None and earlier.written_by == uuid:
+                return True, value
+        return False, None
 
     @staticmethod
     def _options(args: Dict[str, Any]) -> Dict[str, Any]:

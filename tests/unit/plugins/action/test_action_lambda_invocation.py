@@ -258,13 +258,15 @@ def test_a_retried_task_with_delegate_facts_reads_the_record_it_wrote_itself():
     task_vars: Dict[str, Any] = {"ansible_facts": {}, "ansible_delegated_vars": {"localhost": {"ansible_facts": {}}}}
     first = action.run(task_vars=task_vars)
     assert first["action"] == "create"
-    task_vars["ansible_facts"].update(first["ansible_facts"])  # what TaskExecutor does between attempts
+    task_vars["ansible_facts"].update(first["ansible_facts"])  # a record this task wrote, wherever Ansible puts it
     again = make_action({"function_name": "fn", "input": {"a": 1}})
     again._task.delegate_to = "localhost"
     again._task.delegate_facts = True
     second = again.run(task_vars=task_vars)
     again._execute_module.assert_not_called()
     assert second["action"] == "none" and second["result"] == '{"ready":false}'
+    # Ansible keeps the last attempt's facts only: the record is handed on
+    assert second["ansible_facts"] == first["ansible_facts"]
     # a record on the inventory host written by another task does not count
     other = Record.from_fact(first["ansible_facts"][fact_name("fn")])
     task_vars["ansible_facts"][fact_name("fn")] = Record(other.target, other.scope, other.key, {}, {"a": 1}, None,
@@ -326,4 +328,16 @@ def test_forgotten_drops_the_record_without_the_module(stored):
     result = action.run(task_vars={"ansible_facts": {fact_name("fn"): stored}})
     action._execute_module.assert_not_called()
     assert (result["action"], result["changed"], result["invocations"]) == ("forget", True, [])
+    assert result["ansible_facts"] == {fact_name("fn"): None}
+
+
+def test_a_retry_after_state_absent_does_not_delete_again():
+    """Between attempts Ansible copies the task's facts under ansible_facts.ansible_facts (only
+    there): a null there is the earlier attempt's forgetting, not a missing record."""
+    action = make_action({"function_name": "fn", "lifecycle_scope": "CRUD", "state": "absent"})
+    task_vars = dict(facts_with("fn", STORED))
+    task_vars["ansible_facts"] = dict(task_vars["ansible_facts"], ansible_facts={fact_name("fn"): None})
+    result = action.run(task_vars=task_vars)
+    action._execute_module.assert_not_called()
+    assert (result["action"], result["changed"]) == ("none", False)
     assert result["ansible_facts"] == {fact_name("fn"): None}
