@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The decision table of lifecycle.md, row by row, as the function would see it (payload bytes)."""
+"""The decision table of docs/lifecycle.md, row by row, as the function would see it (payload bytes)."""
 
 from __future__ import annotations
 
@@ -291,7 +291,7 @@ def test_absent_create_only_record_is_forgotten_without_invoking():
     assert (p.action, p.changed, p.invocations, p.record, p.store) == ("forget", True, (), None, True)
 
 
-# -- the three CRUD examples of lifecycle.md, byte for byte ------------------------
+# -- the three CRUD examples of docs/lifecycle.md, byte for byte ------------------------
 
 
 def test_crud_examples_exact_bytes():
