@@ -26,7 +26,6 @@ from ansible_collections.cloudhooks.aws.plugins.module_utils.options import CREA
 from ansible_collections.cloudhooks.aws.plugins.module_utils.options import CRUD
 from ansible_collections.cloudhooks.aws.plugins.module_utils.options import DEFAULT_QUALIFIER
 from ansible_collections.cloudhooks.aws.plugins.module_utils.options import DEFAULT_TERRAFORM_KEY
-from ansible_collections.cloudhooks.aws.plugins.module_utils.options import DEFAULT_TIMEOUT  # noqa: F401 (re-exported)
 from ansible_collections.cloudhooks.aws.plugins.module_utils.options import FORGOTTEN
 from ansible_collections.cloudhooks.aws.plugins.module_utils.options import PRESENT
 from ansible_collections.cloudhooks.aws.plugins.module_utils.options import SCOPES

@@ -395,7 +395,8 @@ try:
     from botocore.exceptions import ReadTimeoutError
 except ImportError:
     # AnsibleAWSModule reports a missing botocore before any of these is used; the stand-ins only
-    # let this file import, since InvokeRetry names the exceptions when it is defined.
+    # let this file import, since InvokeRetry names the exceptions when it is defined. (They are
+    # why pylint sees duplicate except clauses in main().)
     BotoCoreError = ClientError = ConnectionClosedError = ConnectTimeoutError = Exception
     EndpointConnectionError = NoCredentialsError = ParamValidationError = ReadTimeoutError = Exception
 
@@ -572,15 +573,15 @@ def main() -> None:
                 what += " within timeout=%d seconds" % module.params["timeout"]
             _fail(module, "%s during %s; it was sent once and not resent, and the function may still be "
                   "running" % (what, where), done, total)
-        except NoCredentialsError as exc:
+        except NoCredentialsError as exc:  # pylint: disable=duplicate-except,bad-except-order
             _fail_aws(module, exc, "no AWS credentials for %s: give access_key and secret_key, or profile, %s"
                       % (where, HOW_TO_CONNECT), done, total)
-        except ParamValidationError as exc:
+        except ParamValidationError as exc:  # pylint: disable=duplicate-except,bad-except-order
             _fail_aws(module, exc, "botocore refused the parameters of %s before sending it" % where, done, total)
-        except is_boto3_error_code("ResourceNotFoundException") as exc:
+        except is_boto3_error_code("ResourceNotFoundException") as exc:  # pylint: disable=duplicate-except,bad-except-order
             _fail_aws(module, exc, "function %s not found for the %s invocation"
                       % (invocation.target.describe(), invocation.action), done, total)
-        except (ClientError, BotoCoreError) as exc:  # pylint: disable=duplicate-except
+        except (ClientError, BotoCoreError) as exc:  # pylint: disable=duplicate-except,bad-except-order
             _fail_aws(module, exc, "failed to invoke %s for the %s invocation"
                       % (invocation.target.describe(), invocation.action), done, total)
         entry = describe_response(invocation, response, dry_run)

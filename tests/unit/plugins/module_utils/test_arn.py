@@ -74,7 +74,8 @@ def test_the_message_names_the_option_it_is_given():
     ],
 )
 def test_same_function_in_any_form(a, b):
-    assert same_function(a, b) and same_function(b, a)
+    first, second = b, a
+    assert same_function(a, b) and same_function(first, second)
 
 
 @pytest.mark.parametrize(
@@ -91,4 +92,5 @@ def test_same_function_in_any_form(a, b):
     ],
 )
 def test_different_functions(a, b):
-    assert not same_function(a, b) and not same_function(b, a)
+    first, second = b, a
+    assert not same_function(a, b) and not same_function(first, second)
