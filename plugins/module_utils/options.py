@@ -45,8 +45,8 @@ OPTION_SPEC: Dict[str, Dict[str, Any]] = {
 # The connection options (and aliases) that AnsibleAWSModule adds to every AWS module. The action
 # plugin accepts them without importing amazon.aws (which imports botocore) on the no-change path,
 # and passes them on to the module unchanged; a unit test keeps this list equal to amazon.aws's
-# aws_argument_spec().
-AWS_CONNECTION_OPTIONS = frozenset(
+# aws_argument_spec() (10.0.0 and later).
+AWS_CONNECTION_OPTIONS_10 = frozenset(
     (
         "access_key", "aws_access_key", "aws_access_key_id", "aws_ca_bundle", "aws_config",
         "aws_endpoint_url", "aws_profile", "aws_region", "aws_secret_access_key", "aws_secret_key",
@@ -54,3 +54,11 @@ AWS_CONNECTION_OPTIONS = frozenset(
         "secret_key", "session_token", "validate_certs",
     )
 )
+# The aliases amazon.aws 9.x still has (deprecated there, removed in 10.0.0); galaxy.yml allows 9.x.
+AWS_CONNECTION_ALIASES_9 = frozenset(
+    (
+        "access_token", "aws_security_token", "ec2_access_key", "ec2_region", "ec2_secret_key", "ec2_url",
+        "s3_url", "security_token",
+    )
+)
+AWS_CONNECTION_OPTIONS = AWS_CONNECTION_OPTIONS_10 | AWS_CONNECTION_ALIASES_9
