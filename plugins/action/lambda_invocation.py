@@ -3,9 +3,10 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Controller side of cloudhooks.aws.lambda_invocation: the record lives in host facts.
 
-Reads this id's record from the host's facts, plans with the pure lifecycle code, returns at
-once when nothing is to be invoked (no module shipped, no AWS call), and otherwise runs the
-module, which makes the AWS calls. The record that results goes back as one fact per id.
+Reads this id's record from the host's facts, plans with the pure lifecycle code (the decision
+table of docs/lifecycle.md), returns at once when nothing is to be invoked (no module shipped, no
+AWS call), and otherwise runs the module, which makes the AWS calls. The record that results goes
+back as one fact per id.
 """
 
 from __future__ import annotations

@@ -425,3 +425,13 @@ def test_client_config_is_amazon_aws_merge_of_the_users_and_ours(run_module, mon
     assert config.tcp_keepalive is True and "mine" in config.user_agent_extra
     assert made["client"].meta.endpoint_url == "http://127.0.0.1:9"
     assert made["client"].meta.region_name == "us-east-1"
+
+
+def test_the_aws_config_settings_the_module_overrides_are_all_documented_and_overridden():
+    user = {"retries": {"max_attempts": 5}, "read_timeout": 1, "connect_timeout": 1, "tcp_keepalive": True}
+    config = lambda_invocation.client_config(user, 42)
+    assert set(lambda_invocation.OVERRIDDEN_AWS_CONFIG) == {"retries", "read_timeout", "connect_timeout"}
+    assert (config.retries, config.read_timeout, config.connect_timeout, config.tcp_keepalive) == (
+        {"total_max_attempts": 1}, 42, 30, True)
+    note = " ".join(lambda_invocation.DOCUMENTATION.split())
+    assert "except C(retries), C(read_timeout) and C(connect_timeout), which this module sets itself" in note
