@@ -50,15 +50,12 @@ class ActionModule(ActionBase):
         result = super().run(tmp, task_vars)
         args = dict(self._task.args)
         args.pop("_invocations", None)  # only this plugin sets it
-        warnings: List[str] = []
 
         try:
             options = self._options(args)
             desired = parse_desired(options)
             fact = fact_name(desired.id)
-            earlier, stored = self._from_an_earlier_attempt(task_vars, fact)
-            if not earlier:
-                stored = self._stored(task_vars, fact)
+            stored, earlier = self._stored(task_vars, fact)
             the_plan = plan_stored(stored, desired)
             shared = shared_record_warning(_readable(stored), desired, self._task_uuid())
         except LifecycleError as exc:
@@ -67,7 +64,7 @@ class ActionModule(ActionBase):
 
         # Warnings go into the result, where every supported ansible-core shows them and a
         # registered variable keeps them (2.18 would not put a Display warning there).
-        warnings.extend(w for w in the_plan.warnings + (shared, cache_warning(*_cache_settings())) if w)
+        warnings = [w for w in the_plan.warnings + (shared, cache_warning(*_cache_settings())) if w]
 
         check_mode = bool(self._task.check_mode)
         result_text = the_plan.result
@@ -112,12 +109,18 @@ class ActionModule(ActionBase):
         uuid = getattr(self._task, "_uuid", None)
         return uuid if isinstance(uuid, str) else None
 
-    def _stored(self, task_vars: Dict[str, Any], fact: str) -> Any:
-        """This id's stored record, from the facts of the host that Ansible stores this task's facts on."""
+    def _stored(self, task_vars: Dict[str, Any], fact: str) -> Tuple[Any, bool]:
+        """This id's stored record (the fact's value), and whether an earlier attempt of this task set it.
+
+        Read from the facts of the host that Ansible stores this task's facts on.
+        """
+        found, value = self._from_an_earlier_attempt(task_vars, fact)
+        if found:
+            return value, True
         if self._task.delegate_to and self._task.delegate_facts:
             delegated = (task_vars.get("ansible_delegated_vars") or {}).get(self._task.delegate_to) or {}
-            return (delegated.get("ansible_facts") or {}).get(fact)
-        return (task_vars.get("ansible_facts") or {}).get(fact)
+            return (delegated.get("ansible_facts") or {}).get(fact), False
+        return (task_vars.get("ansible_facts") or {}).get(fact), False
 
     def _from_an_earlier_attempt(self, task_vars: Dict[str, Any], fact: str) -> Tuple[bool, Any]:
         """(True, value) when an earlier attempt of this very task (until/retries) set the fact.
