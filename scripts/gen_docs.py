@@ -238,9 +238,20 @@ def render(module: str, info: Dict[str, Any]) -> str:
         add("### AWS connection options")
         add("")
         add("From amazon.aws's documentation fragments; they may also be set for the whole play with")
-        add("`module_defaults` for `group/cloudhooks.aws.aws`.")
+        add("`module_defaults` for `group/cloudhooks.aws.aws` (not `group/amazon.aws.aws`, which does not")
+        add("reach this module).")
         add("")
         _options_table(out, r, options, connection)
+
+    if doc.get("attributes"):
+        add("## Attributes")
+        add("")
+        add("| Attribute | Support | Details |")
+        add("|---|---|---|")
+        for name, attribute in doc["attributes"].items():
+            details = " ".join(r.text(d) for d in _paragraphs(attribute.get("details")))
+            add("| %s | %s | %s |" % (name, attribute.get("support", ""), details.replace("|", "\\|")))
+        add("")
 
     if doc.get("notes"):
         add("## Notes")

@@ -3,26 +3,28 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Controller side of cloudhooks.aws.lambda_invocation: the record lives in host facts.
 
-Reads this id's record from the host's facts, plans with the pure lifecycle code, returns at
-once when nothing is to be invoked (no module shipped, no AWS call), and otherwise runs the
-module, which makes the AWS calls. The record that results goes back as one fact per id.
+Reads this id's record from the host's facts, plans with the pure lifecycle code (the decision
+table of docs/lifecycle.md), returns at once when nothing is to be invoked (no module shipped, no
+AWS call), and otherwise runs the module, which makes the AWS calls. The record that results goes
+back as one fact per id.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from ansible import constants as C
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
-from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import AWS_CONNECTION_OPTIONS
-from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import OPTION_SPEC
 from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import LifecycleError
 from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import Record
 from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import fact_name
 from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import parse_desired
-from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import plan as make_plan
+from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import plan_stored
+from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import shared_record_warning
+from ansible_collections.cloudhooks.aws.plugins.module_utils.options import AWS_CONNECTION_OPTIONS
+from ansible_collections.cloudhooks.aws.plugins.module_utils.options import OPTION_SPEC
 
 MODULE = "cloudhooks.aws.lambda_invocation"
 _VALIDATOR = ArgumentSpecValidator(OPTION_SPEC)
@@ -38,6 +40,13 @@ class ActionModule(ActionBase):
 
     def run(self, tmp: Optional[str] = None, task_vars: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
         task_vars = task_vars or {}
+        if self._task.async_val:
+            return {
+                "failed": True,
+                "msg": "cloudhooks.aws.lambda_invocation does not support async: the record of what was "
+                "invoked is kept from the task's own result, which an async task does not wait for. Remove "
+                "async and poll (the timeout option sets how long to wait for the function).",
+            }
         result = super().run(tmp, task_vars)
         args = dict(self._task.args)
         args.pop("_invocations", None)  # only this plugin sets it
@@ -46,22 +55,23 @@ class ActionModule(ActionBase):
             options = self._options(args)
             desired = parse_desired(options)
             fact = fact_name(desired.id)
-            record = Record.from_fact(self._host_facts(task_vars).get(fact))
-            the_plan = make_plan(record, desired)
+            stored, earlier = self._stored(task_vars, fact)
+            the_plan = plan_stored(stored, desired)
+            shared = shared_record_warning(_readable(stored), desired, self._task_uuid())
         except LifecycleError as exc:
             result.update(failed=True, msg=str(exc))
             return result
 
-        for warning in the_plan.warnings + (cache_warning(*_cache_settings()),):
-            if warning:
-                self._display.warning(warning)
+        # Warnings go into the result, where every supported ansible-core shows them and a
+        # registered variable keeps them (2.18 would not put a Display warning there).
+        warnings = [w for w in the_plan.warnings + (shared, cache_warning(*_cache_settings())) if w]
 
         check_mode = bool(self._task.check_mode)
         result_text = the_plan.result
         invocations: list = []
         if the_plan.invocations:
             # The planned payloads carry the input; sending it a second time would double the size
-            # of the module's arguments for nothing.
+            # of the module's arguments for nothing. The AWS connection options go on unchanged.
             module_args = {k: v for k, v in args.items() if k not in ("input", "triggers")}
             module_args["_invocations"] = [invocation.describe() for invocation in the_plan.invocations]
             module_result = self._execute_module(module_name=MODULE, module_args=module_args, task_vars=task_vars)
@@ -69,15 +79,20 @@ class ActionModule(ActionBase):
                 # Ansible does not store facts from a failed task: the record stays as it was.
                 module_result.setdefault("invocations", [])
                 module_result["action"] = the_plan.action
+                _add_warnings(module_result, warnings)
                 return module_result
             invocations = module_result.get("invocations", [])
             result_text = module_result.get("result")
             if "log" in module_result:
                 result["log"] = module_result["log"]
+            _add_warnings(result, module_result.get("warnings") or [])
 
         if the_plan.store and not check_mode:
-            new_record = the_plan.with_result(result_text)
+            new_record = the_plan.with_result(result_text, self._task_uuid())
             result["ansible_facts"] = {fact: new_record.to_fact() if new_record else None}
+        elif earlier and not check_mode:
+            # Ansible keeps the facts of the last attempt only: hand on what the earlier one stored.
+            result["ansible_facts"] = {fact: stored}
         result.update(
             changed=the_plan.changed,
             action=the_plan.action,
@@ -85,16 +100,49 @@ class ActionModule(ActionBase):
             result=result_text,
             result_json=_json_or_none(result_text),
         )
+        _add_warnings(result, warnings)
         if self._task.diff:
             result["diff"] = the_plan.diff
         return result
 
-    def _host_facts(self, task_vars: Dict[str, Any]) -> Dict[str, Any]:
-        """The facts of the host that Ansible stores this task's facts on."""
+    def _task_uuid(self) -> Optional[str]:
+        uuid = getattr(self._task, "_uuid", None)
+        return uuid if isinstance(uuid, str) else None
+
+    def _stored(self, task_vars: Dict[str, Any], fact: str) -> Tuple[Any, bool]:
+        """This id's stored record (the fact's value), and whether an earlier attempt of this task set it.
+
+        Read from the facts of the host that Ansible stores this task's facts on.
+        """
+        found, value = self._from_an_earlier_attempt(task_vars, fact)
+        if found:
+            return value, True
         if self._task.delegate_to and self._task.delegate_facts:
             delegated = (task_vars.get("ansible_delegated_vars") or {}).get(self._task.delegate_to) or {}
-            return delegated.get("ansible_facts") or {}
-        return task_vars.get("ansible_facts") or {}
+            return (delegated.get("ansible_facts") or {}).get(fact), False
+        return (task_vars.get("ansible_facts") or {}).get(fact), False
+
+    def _from_an_earlier_attempt(self, task_vars: Dict[str, Any], fact: str) -> Tuple[bool, Any]:
+        """(True, value) when an earlier attempt of this very task (until/retries) set the fact.
+
+        Between attempts Ansible hands the task's facts back only in its own variables, never where
+        facts are read on a first attempt nor where a delegated host's facts are (delegate_facts):
+        under ansible_facts.ansible_facts (only such a copy puts them there), and as a top-level
+        variable and in the registered result, where a record written by this task (its uuid) is the
+        newest one. A null there means that the earlier attempt forgot the record.
+        """
+        facts = task_vars.get("ansible_facts") or {}
+        copied = facts.get("ansible_facts")
+        if isinstance(copied, dict) and fact in copied:
+            return True, copied[fact]
+        uuid = self._task_uuid()
+        registered = task_vars.get(self._task.register) if isinstance(self._task.register, str) else None
+        registered_facts = (registered.get("ansible_facts") or {}) if isinstance(registered, dict) else {}
+        for value in (task_vars.get(fact), registered_facts.get(fact), facts.get(fact)):
+            earlier = _readable(value)
+            if uuid and earlier is not None and earlier.written_by == uuid:
+                return True, value
+        return False, None
 
     @staticmethod
     def _options(args: Dict[str, Any]) -> Dict[str, Any]:
@@ -134,6 +182,19 @@ def cache_warning(plugin: str, timeout: Any) -> Optional[str]:
             "expires, and the next run invokes again as if it had never run. %s" % (seconds, HOW_TO_KEEP)
         )
     return None
+
+
+def _readable(value: Any) -> Optional[Record]:
+    """The record in a fact, or None when there is none or it cannot be read."""
+    try:
+        return Record.from_fact(value)
+    except LifecycleError:
+        return None
+
+
+def _add_warnings(result: Dict[str, Any], warnings: List[str]) -> None:
+    if warnings:
+        result["warnings"] = list(result.get("warnings") or []) + list(warnings)
 
 
 def _json_or_none(text: Optional[str]) -> Any:

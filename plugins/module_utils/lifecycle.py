@@ -3,8 +3,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The lifecycle of a Lambda invocation, as pure decisions: record + desired -> plan.
 
-Every rule of docs/lifecycle (the reference behaviour, modelled on Terraform's
-``aws_lambda_invocation``) lives here once. Nothing here talks to AWS or to Ansible:
+Every rule of docs/lifecycle.md (the decision table as this code implements it, modelled on
+Terraform's ``aws_lambda_invocation``) lives here once. Nothing here talks to AWS or to Ansible:
 the action plugin (controller) and the module (target) both import it, and the unit
 tests drive it as tables. Standard library only.
 """
@@ -14,55 +14,31 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from decimal import Decimal
 import re
 from dataclasses import dataclass, field, replace
-from typing import Any, Dict, Mapping, Optional, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
-CREATE_ONLY = "CREATE_ONLY"
-CRUD = "CRUD"
-SCOPES = (CREATE_ONLY, CRUD)
-PRESENT = "present"
-ABSENT = "absent"
+from ansible_collections.cloudhooks.aws.plugins.module_utils.arn import FunctionNameError
+from ansible_collections.cloudhooks.aws.plugins.module_utils.arn import parse_function_name
+from ansible_collections.cloudhooks.aws.plugins.module_utils.options import ABSENT
+from ansible_collections.cloudhooks.aws.plugins.module_utils.options import CREATE_ONLY
+from ansible_collections.cloudhooks.aws.plugins.module_utils.options import CRUD
+from ansible_collections.cloudhooks.aws.plugins.module_utils.options import DEFAULT_QUALIFIER
+from ansible_collections.cloudhooks.aws.plugins.module_utils.options import DEFAULT_TERRAFORM_KEY
+from ansible_collections.cloudhooks.aws.plugins.module_utils.options import FORGOTTEN
+from ansible_collections.cloudhooks.aws.plugins.module_utils.options import PRESENT
+from ansible_collections.cloudhooks.aws.plugins.module_utils.options import SCOPES
+from ansible_collections.cloudhooks.aws.plugins.module_utils.options import STATES
 
-DEFAULT_QUALIFIER = "$LATEST"
-DEFAULT_TERRAFORM_KEY = "tf"
-# Long enough for a function that runs Lambda's 15-minute maximum, plus start-up and transfer.
-DEFAULT_TIMEOUT = 960
 # Lambda's limit for a synchronous (RequestResponse) request payload.
 MAX_PAYLOAD_BYTES = 6291456
 
 FACT_PREFIX = "cloudhooks_aws_lambda_invocation_"
 RECORD_VERSION = 1
 
-# The options a task gives, in Ansible's argument_spec form. The module adds the AWS
-# connection options (AnsibleAWSModule) and the hidden _invocations; the action plugin checks
-# these before anything else happens.
-OPTION_SPEC: Dict[str, Dict[str, Any]] = {
-    "function_name": {"type": "str", "required": True},
-    "input": {"type": "raw"},
-    "lifecycle_scope": {"type": "str", "default": CREATE_ONLY, "choices": list(SCOPES)},
-    "qualifier": {"type": "str", "default": DEFAULT_QUALIFIER},
-    "terraform_key": {"type": "str", "default": DEFAULT_TERRAFORM_KEY, "no_log": False},
-    "triggers": {"type": "raw"},
-    "state": {"type": "str", "default": PRESENT, "choices": [PRESENT, ABSENT]},
-    "id": {"type": "str"},
-    "force": {"type": "bool", "default": False},
-    "tenant_id": {"type": "str"},
-    "tail_log": {"type": "bool", "default": False},
-    "timeout": {"type": "int", "default": DEFAULT_TIMEOUT},
-}
-
-# The connection options (and aliases) that AnsibleAWSModule adds to every AWS module. The action
-# plugin accepts them without importing amazon.aws (which imports botocore) on the no-change path;
-# a unit test keeps this list equal to amazon.aws's aws_argument_spec().
-AWS_CONNECTION_OPTIONS = frozenset(
-    (
-        "access_key", "aws_access_key", "aws_access_key_id", "aws_ca_bundle", "aws_config",
-        "aws_endpoint_url", "aws_profile", "aws_region", "aws_secret_access_key", "aws_secret_key",
-        "aws_session_token", "debug_botocore_endpoint_logs", "endpoint_url", "profile", "region",
-        "secret_key", "session_token", "validate_certs",
-    )
-)
+# A version or alias, as Lambda's Invoke accepts it in Qualifier.
+_QUALIFIER = re.compile(r"[a-zA-Z0-9$_.-]{1,128}\Z")
 
 
 class LifecycleError(ValueError):
@@ -84,7 +60,11 @@ class Target:
 
 @dataclass(frozen=True)
 class Record:
-    """What the last successful run stored for one id on one host."""
+    """What the last successful run stored for one id on one host.
+
+    ``written_by`` is the uuid of the task that wrote it (it tells a record written earlier in
+    this run from an older one); it is not part of the comparison.
+    """
 
     target: Target
     scope: str
@@ -92,6 +72,7 @@ class Record:
     triggers: Dict[str, Any]
     input: Any
     result: Optional[str] = None
+    written_by: Optional[str] = field(default=None, compare=False)
 
     def to_fact(self) -> str:
         return _compact(
@@ -105,29 +86,58 @@ class Record:
                 "triggers": self.triggers,
                 "input": self.input,
                 "result": self.result,
+                "written_by": self.written_by,
             }
         )
 
     @classmethod
     def from_fact(cls, value: Any) -> Optional["Record"]:
-        """The record stored in a fact; None when there is none (never invoked, or forgotten)."""
+        """The record stored in a fact; None when there is none (never invoked, or forgotten).
+
+        A record that does not hold what this version writes (another format version ``v``, a
+        scope or qualifier it does not know, a function name that is none of Lambda's forms) is
+        refused as unreadable rather than guessed at.
+        """
         if value is None or value == "":
             return None
         try:
             data = json.loads(value) if isinstance(value, str) else value
-            if data.get("v") != RECORD_VERSION:
-                raise ValueError("unknown record version %r" % data.get("v"))
+            version = data.get("v")
+            if type(version) is not int or version != RECORD_VERSION:  # pylint: disable=unidiomatic-typecheck
+                raise ValueError("unknown record version %r" % (version,))
+            scope = data["scope"]
+            if scope not in SCOPES:
+                raise ValueError("unknown lifecycle_scope %r" % (scope,))
+            qualifier = data["qualifier"]
+            if not isinstance(qualifier, str) or not _QUALIFIER.match(qualifier):
+                raise ValueError("unknown qualifier %r" % (qualifier,))
+            key = data["key"]
+            if not isinstance(key, str) or not key:
+                raise ValueError("unknown terraform_key %r" % (key,))
+            tenant_id = data.get("tenant_id")
+            if tenant_id is not None and not isinstance(tenant_id, str):
+                raise ValueError("unknown tenant_id %r" % (tenant_id,))
+            parse_function_name(data["function_name"])
+            triggers = data.get("triggers") or {}
+            if not isinstance(triggers, Mapping):
+                raise ValueError("triggers is not a mapping")
+            result = data.get("result")
+            if result is not None and not isinstance(result, str):
+                raise ValueError("result is not a string")
+            written_by = data.get("written_by")
             return cls(
-                target=Target(data["function_name"], data["qualifier"], data.get("tenant_id")),
-                scope=data["scope"],
-                key=data["key"],
-                triggers=data.get("triggers") or {},
+                target=Target(data["function_name"], qualifier, tenant_id or None),
+                scope=scope,
+                key=key,
+                triggers=stored_triggers(triggers),
                 input=data["input"],
-                result=data.get("result"),
+                result=result,
+                written_by=written_by if isinstance(written_by, str) else None,
             )
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
             raise LifecycleError(
-                "the stored record is unreadable (%s); remove the fact or run with a new id" % exc
+                "the stored record is unreadable (%s); remove the fact, run once with state: forgotten, "
+                "or use a new id" % exc
             ) from exc
 
     def view(self) -> Dict[str, Any]:
@@ -181,7 +191,8 @@ class Plan:
 
     ``record`` is the record after success (None: forget it). ``store`` says whether that
     differs from what is stored now. ``result`` is the stored result returned when nothing
-    is invoked; after invocations the last create/update response replaces it.
+    is invoked; after invocations the last create/update response replaces it. ``reason``
+    says why this action was chosen, in the words of docs/lifecycle.md.
     """
 
     action: str  # create, update, replace, delete, forget, none
@@ -190,14 +201,15 @@ class Plan:
     record: Optional[Record] = None
     store: bool = False
     result: Optional[str] = None
-    diff: Dict[str, Dict[str, Any]] = field(default_factory=dict)
+    diff: Dict[str, Any] = field(default_factory=dict)
     warnings: Tuple[str, ...] = ()
+    reason: str = ""
 
-    def with_result(self, result: Optional[str]) -> Optional[Record]:
+    def with_result(self, result: Optional[str], written_by: Optional[str] = None) -> Optional[Record]:
         """The record to store once the invocations succeeded and returned ``result``."""
         if self.record is None:
             return None
-        return replace(self.record, result=result)
+        return replace(self.record, result=result, written_by=written_by)
 
 
 def fact_name(record_id: str) -> str:
@@ -210,15 +222,18 @@ def fact_name(record_id: str) -> str:
 def parse_desired(params: Mapping[str, Any]) -> Desired:
     """Check the task's options beyond their types; raise LifecycleError naming the option."""
     function_name = params.get("function_name")
-    if not isinstance(function_name, str) or not function_name.strip():
-        raise LifecycleError("function_name must be a non-empty string")
-    embedded = _embedded_qualifier(function_name)
-    if embedded:
+    try:
+        ref = parse_function_name(function_name)  # type: ignore[arg-type]
+    except FunctionNameError as exc:
+        raise LifecycleError(str(exc)) from exc
+    if ref.qualifier:
         raise LifecycleError(
             "function_name %r ends with the qualifier %r; give the plain name or ARN in function_name "
-            "and the version or alias in qualifier" % (function_name, embedded)
+            "and the version or alias in qualifier" % (function_name, ref.qualifier)
         )
     qualifier = params.get("qualifier") or DEFAULT_QUALIFIER
+    if not _QUALIFIER.match(qualifier):
+        raise LifecycleError("qualifier must be a version number or an alias name, got %r" % (qualifier,))
     scope = params.get("lifecycle_scope") or CREATE_ONLY
     if scope not in SCOPES:
         raise LifecycleError("lifecycle_scope must be CREATE_ONLY or CRUD, got %r" % (scope,))
@@ -226,18 +241,17 @@ def parse_desired(params: Mapping[str, Any]) -> Desired:
     key = DEFAULT_TERRAFORM_KEY if key is None else key
     if not isinstance(key, str) or not key:
         raise LifecycleError("terraform_key must be a non-empty string")
+    _unicode(key, "terraform_key")
     state = params.get("state") or PRESENT
-    if state not in (PRESENT, ABSENT):
-        raise LifecycleError("state must be present or absent, got %r" % (state,))
+    if state not in STATES:
+        raise LifecycleError("state must be present, absent or forgotten, got %r" % (state,))
     timeout = params.get("timeout")
     if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int) or timeout <= 0):
         raise LifecycleError("timeout must be a positive number of seconds, got %r" % (timeout,))
-    triggers = params.get("triggers")
-    if triggers is None:
-        triggers = {}
-    if not isinstance(triggers, Mapping):
-        raise LifecycleError("triggers must be a mapping, got %s" % _kind(triggers))
-    triggers = _plain(dict(triggers), "triggers")
+    triggers = trigger_map(params.get("triggers"))
+    tenant_id = params.get("tenant_id") or None  # "" is unset, as in Terraform
+    if tenant_id is not None:
+        _unicode(tenant_id, "tenant_id")
 
     value = None
     if state == PRESENT:
@@ -256,9 +270,10 @@ def parse_desired(params: Mapping[str, Any]) -> Desired:
                 )
 
     record_id = params.get("id") or function_name
+    _unicode(record_id, "id")
     return Desired(
         id=record_id,
-        target=Target(function_name, qualifier, params.get("tenant_id") or None),
+        target=Target(function_name, qualifier, tenant_id),
         scope=scope,
         key=key,
         triggers=triggers,
@@ -268,54 +283,141 @@ def parse_desired(params: Mapping[str, Any]) -> Desired:
     )
 
 
-def _embedded_qualifier(function_name: str) -> Optional[str]:
-    """The version or alias written into a name or ARN (name:q, acct:function:name:q, arn:...:name:q)."""
-    parts = function_name.split(":")
-    if parts[0] == "arn":
-        return parts[7] if len(parts) == 8 else None
-    if len(parts) >= 3 and parts[1] == "function":
-        return parts[3] if len(parts) == 4 else None
-    return parts[1] if len(parts) == 2 else None
-
-
 def parse_input(raw: Any) -> Any:
-    """A string holds JSON and is parsed; anything else is taken as the JSON value itself."""
+    """A string holds JSON and is parsed; anything else is taken as the JSON value itself.
+
+    NaN, Infinity and numbers too large for a float (1e400) are refused: the payload could not
+    carry them as JSON.
+    """
     if isinstance(raw, (bytes, bytearray)):
         raw = raw.decode("utf-8")
     if isinstance(raw, str):
         try:
-            return json.loads(raw)
+            return json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite_float)
+        except LifecycleError:
+            raise
         except ValueError as exc:
             raise LifecycleError("input is not valid JSON: %s" % exc) from exc
     return _plain(raw, "input")
 
 
+def trigger_map(raw: Any, option: str = "triggers") -> Dict[str, str]:
+    """Triggers as Terraform's ``map(string)``: each value is a string.
+
+    A number or boolean becomes its text (``1`` and ``1.0`` -> ``"1"``, ``true`` -> ``"true"``), as
+    Terraform converts them; a list, a mapping or null is refused.
+    """
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping):
+        raise LifecycleError("%s must be a mapping, got %s" % (option, _kind(raw)))
+    out: Dict[str, str] = {}
+    for key, value in raw.items():
+        if not isinstance(key, str):
+            raise LifecycleError("%s has a non-string key %r" % (option, key))
+        if isinstance(value, (Mapping, list, tuple)) or value is None:
+            raise LifecycleError(
+                "%s.%s is %s, but each trigger is a string; turn it into one, for example with "
+                "'{{ value | to_json }}' or '{{ value | to_json | hash(\"sha256\") }}'" % (option, key, _kind(value))
+            )
+        text = _trigger_text(value)
+        if text is None:
+            raise LifecycleError("%s.%s holds a %s, which is not a string" % (option, key, type(value).__name__))
+        out[_unicode(str(key), option)] = _unicode(text, option)
+    return out
+
+
+def stored_triggers(raw: Mapping[str, Any]) -> Dict[str, Any]:
+    """Triggers read from a record: 0.1.0 stored numbers and booleans as they were given; they
+    compare as their text now. Anything else 0.1.0 kept (a list, a mapping, null) stays as it was
+    and so differs from every trigger a task can give now."""
+    out: Dict[str, Any] = {}
+    for key, value in raw.items():
+        text = _trigger_text(value)
+        out[str(key)] = value if text is None else text
+    return out
+
+
+def _trigger_text(value: Any) -> Optional[str]:
+    """Terraform's text for a string, number or boolean; None for anything else."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int):
+        return str(int(value))
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise LifecycleError("triggers holds %r, which is not a number Terraform can hold" % value)
+        number = Decimal(repr(value))
+        if number == number.to_integral_value():
+            return str(int(number))
+        return format(number.normalize(), "f")
+    return None
+
+
 def plan(record: Optional[Record], desired: Desired) -> Plan:
-    """The whole decision table of the lifecycle; first matching row wins."""
-    after = {} if desired.state == ABSENT else desired.view()
-    diff = {"before": record.view() if record else {}, "after": after}
+    """The whole decision table of docs/lifecycle.md; first matching row wins."""
+    after = {} if desired.state != PRESENT else desired.view()
+    diff: Dict[str, Any] = {"before": record.view() if record else {}, "after": after}
+    if desired.state == FORGOTTEN:
+        return _checked(_forget(record), diff)
     if desired.state == ABSENT:
         return _checked(_absent(record), diff)
     if record is None:
-        return _checked(_create(desired, "create", ()), diff)
-    if (
-        record.target != desired.target
-        or not same_json(record.triggers, desired.triggers)
-        or desired.force
-    ):
-        return _checked(_replace(record, desired), diff)
+        return _checked(_create(desired, "create", (), "no record"), diff)
+    why = _replace_reasons(record, desired)
+    if why:
+        return _checked(_replace(record, desired, why), diff)
     if not same_json(record.input, desired.input):
         if desired.scope == CRUD:
-            return _checked(_update(record, desired), diff)
-        return _checked(_replace(record, desired), diff)
+            return _checked(_update(record, desired, "input changed"), diff)
+        return _checked(_replace(record, desired, "input changed"), diff)
     if record.scope == CREATE_ONLY and desired.scope == CRUD:
         # Terraform parity: moving into CRUD tells the function, with the same input.
-        return _checked(_update(record, desired), diff)
+        return _checked(_update(record, desired, "scope changed from CREATE_ONLY to CRUD"), diff)
     if record.scope != desired.scope or record.key != desired.key:
         # [ours] only the record changes; nothing is invoked.
+        why = "scope changed" if record.scope != desired.scope else "terraform_key changed"
         new = _record_of(desired, record.result)
-        return Plan("update", True, (), new, store=True, result=record.result, diff=diff)
-    return Plan("none", False, (), record, store=False, result=record.result, diff=diff)
+        return _checked(Plan("update", True, (), new, store=True, result=record.result, reason=why + "; only the record changes"), diff)
+    return _checked(Plan("none", False, (), record, store=False, result=record.result, reason="nothing changed"), diff)
+
+
+def plan_stored(value: Any, desired: Desired) -> Plan:
+    """plan() from a stored fact's value.
+
+    With state: forgotten even an unreadable record is dropped: that is the way out of it.
+    """
+    try:
+        record = Record.from_fact(value)
+    except LifecycleError:
+        if desired.state != FORGOTTEN:
+            raise
+        diff: Dict[str, Any] = {"before": {"unreadable record": value}, "after": {}}
+        return _checked(Plan("forget", True, (), None, store=True, reason="state: forgotten; the stored record was unreadable"), diff)
+    return plan(record, desired)
+
+
+def shared_record_warning(record: Optional[Record], desired: Desired, task_uuid: Optional[str]) -> Optional[str]:
+    """Two tasks that share one record: the record was written earlier in this run, by another
+    task, with another input. Ansible gives every task of a run a uuid that differs only in its last
+    part, so the rest names the run."""
+    if record is None or not record.written_by or not task_uuid or desired.state != PRESENT:
+        return None
+    if record.written_by == task_uuid or _run_of(record.written_by) != _run_of(task_uuid):
+        return None
+    if same_json(record.input, desired.input):
+        return None
+    return (
+        "the record of id %r was written earlier in this run by another task with another input: two "
+        "tasks without their own id share one record, and each invokes again on every run. Give each "
+        "task its own id." % desired.id
+    )
+
+
+def _run_of(task_uuid: str) -> str:
+    return task_uuid.rsplit("-", 1)[0]
 
 
 def same_json(a: Any, b: Any) -> bool:
@@ -337,32 +439,55 @@ def payload(value: Any, key: Optional[str] = None, action: Optional[str] = None,
 # -- the rows ------------------------------------------------------------------------
 
 
+def _replace_reasons(record: Record, desired: Desired) -> str:
+    """Why the row "target or triggers differ, or force: true" matches; empty when it does not."""
+    reasons: List[str] = []
+    old, new = record.target, desired.target
+    for part in ("function_name", "qualifier", "tenant_id"):
+        if getattr(old, part) != getattr(new, part):
+            reasons.append("target changed (%s %r -> %r)" % (part, getattr(old, part), getattr(new, part)))
+    if not same_json(record.triggers, desired.triggers):
+        keys = sorted(set(record.triggers) | set(desired.triggers))
+        changed = [k for k in keys if not same_json(record.triggers.get(k), desired.triggers.get(k))
+                   or (k in record.triggers) != (k in desired.triggers)]
+        reasons.append("triggers changed (%s)" % ", ".join(changed))
+    if desired.force:
+        reasons.append("force: true")
+    return "; ".join(reasons)
+
+
+def _forget(record: Optional[Record]) -> Plan:
+    if record is None:
+        return Plan("none", False, reason="state: forgotten; there is no record")
+    return Plan("forget", True, (), None, store=True, reason="state: forgotten; nothing is invoked")
+
+
 def _absent(record: Optional[Record]) -> Plan:
     if record is None:
-        return Plan("none", False)
+        return Plan("none", False, reason="state: absent; there is no record")
     if record.scope == CRUD:
-        return Plan("delete", True, (_delete_of(record),), None, store=True)
-    return Plan("forget", True, (), None, store=True)
+        return Plan("delete", True, (_delete_of(record),), None, store=True, reason="state: absent; the record is CRUD")
+    return Plan("forget", True, (), None, store=True, reason="state: absent; the record is CREATE_ONLY, nothing is invoked")
 
 
-def _create(desired: Desired, action: str, before: Tuple[Invocation, ...]) -> Plan:
+def _create(desired: Desired, action: str, before: Tuple[Invocation, ...], why: str) -> Plan:
     if desired.scope == CRUD:
         body = payload(desired.input, desired.key, "create", None)
     else:
         body = payload(desired.input)
     invocations = before + (Invocation("create", desired.target, body),)
-    return Plan(action, True, invocations, _record_of(desired, None), store=True)
+    return Plan(action, True, invocations, _record_of(desired, None), store=True, reason=why)
 
 
-def _replace(record: Record, desired: Desired) -> Plan:
+def _replace(record: Record, desired: Desired, why: str) -> Plan:
     before = (_delete_of(record),) if record.scope == CRUD else ()
-    return _create(desired, "replace", before)
+    return _create(desired, "replace", before, why)
 
 
-def _update(record: Record, desired: Desired) -> Plan:
+def _update(record: Record, desired: Desired, why: str) -> Plan:
     body = payload(desired.input, desired.key, "update", record.input)
     invocation = Invocation("update", desired.target, body)
-    return Plan("update", True, (invocation,), _record_of(desired, None), store=True)
+    return Plan("update", True, (invocation,), _record_of(desired, None), store=True, reason=why)
 
 
 def _delete_of(record: Record) -> Invocation:
@@ -373,8 +498,9 @@ def _record_of(desired: Desired, result: Optional[str]) -> Record:
     return Record(desired.target, desired.scope, desired.key, desired.triggers, desired.input, result)
 
 
-def _checked(plan_: Plan, diff: Dict[str, Dict[str, Any]]) -> Plan:
-    """Refuse a payload over Lambda's synchronous limit before anything is invoked."""
+def _checked(plan_: Plan, diff: Dict[str, Any]) -> Plan:
+    """Refuse a payload over Lambda's synchronous limit before anything is invoked; name the
+    planned action and why in the diff (shown even when before and after are the same)."""
     for invocation in plan_.invocations:
         size = len(invocation.payload)
         if size > MAX_PAYLOAD_BYTES:
@@ -384,6 +510,7 @@ def _checked(plan_: Plan, diff: Dict[str, Dict[str, Any]]) -> Plan:
                 "synchronous limit of %d bytes" % (
                     source, invocation.action, invocation.target.describe(), size, MAX_PAYLOAD_BYTES)
             )
+    diff = dict(diff, prepared="lambda_invocation: %s (%s)\n" % (plan_.action, plan_.reason))
     return replace(plan_, diff=diff, warnings=_undeletable(plan_))
 
 
@@ -405,6 +532,26 @@ def _undeletable(plan_: Plan) -> Tuple[str, ...]:
 
 
 # -- JSON helpers ---------------------------------------------------------------------
+
+
+def _refuse_constant(name: str) -> Any:
+    raise LifecycleError("input holds %s, which JSON cannot carry; give a number or a string" % name)
+
+
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise LifecycleError("input holds the number %s, too large for a float; give it as a string" % text)
+    return number
+
+
+def _unicode(text: str, option: str) -> str:
+    """Refuse text that cannot be sent or stored as UTF-8 (a lone surrogate)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise LifecycleError("%s holds text that is not valid Unicode (%s)" % (option, exc.reason)) from exc
+    return text
 
 
 def _compact(value: Any) -> str:

@@ -20,7 +20,8 @@ description:
     V(create), V(update) or V(delete) and PREVIOUS is the input last sent (null on create), so that
     the function can set up, migrate and tear down what it manages. Functions written for Terraform
     work unchanged.
-  - What was last sent is remembered per host in a fact (one fact per O(id)). Keep facts across runs
+  - What was last sent is remembered per host in a fact (one fact per O(id)), in clear text; see the
+    notes on sensitive data. Keep facts across runs
     with fact caching, for example C(fact_caching = jsonfile) and C(fact_caching_timeout = 0) in
     C(ansible.cfg). With the default in-memory cache the record lasts only for the run, and with a
     non-zero C(fact_caching_timeout) it expires; in both cases the module warns.
@@ -28,22 +29,28 @@ description:
     what to invoke. When nothing is to be invoked it returns at once, without running the module or
     calling AWS.
   - The payload is compact JSON in UTF-8; the input's key order is kept and the lifecycle block is
-    added last. Inputs and triggers are compared as parsed JSON, so key order and white space do not
-    count.
+    added last. Inputs are compared as parsed JSON, so key order and white space do not count, but
+    V(1) and V(1.0) differ (the function receives different bytes). Triggers are compared as text,
+    like Terraform's C(map(string)).
   - A function error (C(FunctionError) in the response, handled or unhandled) or an AWS error fails
     the task with the function's error type and message, and the stored record stays as it was, so
     the next run tries the same transition again.
   - Requests that may have reached the function are never sent again. Only throttling
     (C(TooManyRequestsException)), a function that is still being created or updated
     (C(ResourceConflictException), C(ResourceNotReadyException)) and a connection that could not be
-    made are retried, with backoff. A read timeout is never retried.
+    made are retried, with backoff. A read timeout, or a connection closed before the answer, is
+    never retried.
+  - Every AWS or botocore failure (missing credentials, bad parameters, TLS errors, ...) fails the task
+    with a message saying what was already done in this run and RV(invocations) so far; a failure
+    after an invocation of the same run succeeded reports C(changed=true).
 author:
   - cloudhooks.aws contributors (@cloudhooks)
 options:
   function_name:
     description:
-      - The Lambda function to invoke, as a name (V(my-function)), a full ARN or a partial ARN
-        (V(123456789012:function:my-function)).
+      - The Lambda function to invoke, as a name (V(my-function)), a partial ARN
+        (V(123456789012:function:my-function)), a partial ARN with the region before it
+        (V(us-east-1:123456789012:function:my-function)) or a full ARN.
       - Without a version or alias; give that in O(qualifier). A name or ARN that ends with one is an
         error.
     type: str
@@ -51,8 +58,9 @@ options:
   input:
     description:
       - The JSON value sent to the function. Give it as YAML (a mapping, a list or a scalar), or as a
-        string holding JSON, which is parsed; a string that is not valid JSON is an error.
-      - Required with O(state=present); not used with O(state=absent).
+        string holding JSON, which is parsed; a string that is not valid JSON is an error, and so are
+        C(NaN), C(Infinity) and numbers too large for a float (V(1e400)).
+      - Required with O(state=present); not used with O(state=absent) or O(state=forgotten).
       - With O(lifecycle_scope=CRUD) it must be a JSON object that does not already have the key
         O(terraform_key).
       - The payload, with the lifecycle block added, must fit Lambda's synchronous limit of
@@ -83,20 +91,32 @@ options:
     default: tf
   triggers:
     description:
-      - A mapping of arbitrary values. Any change to it replaces the invocation (invokes again).
+      - A mapping whose values are strings, like Terraform's C(map(string)). Any change to it replaces
+        the invocation (invokes again).
+      - A number or a boolean is taken as its text (V(1) and V(1.0) are V("1"), V(true) is
+        V("true")), so a value templated as V("{{ 1 + 1 }}"), a string on ansible-core 2.18 and a
+        number on 2.19, does not replace after an upgrade.
+      - A list, a mapping or null is an error; turn it into a string first, for example with
+        C(to_json) or C(to_json | hash('sha256')).
     type: raw
   state:
     description:
       - V(present) invokes as the lifecycle requires.
       - V(absent) sends C(delete) to the stored target in CRUD scope, then forgets the record; in
         CREATE_ONLY scope it only forgets the record.
+      - V(forgotten) drops the record without invoking anything, whatever its scope, like
+        C(terraform state rm). It is the way out of a record that cannot move on, for example when the
+        function's delete handler fails because what it deletes is already gone, or when the function
+        was deleted by hand. Changed when there was a record; O(input) is not needed.
     type: str
-    choices: [present, absent]
+    choices: [present, absent, forgotten]
     default: present
   id:
     description:
       - Names the stored record. Defaults to O(function_name) as written.
       - Two tasks that invoke the same function with different inputs must each set their own O(id).
+        Otherwise they share one record and both invoke on every run; when a record was written
+        earlier in the same run by another task with another input, the module warns.
       - The qualifier is not part of the id, so changing the qualifier is a replacement, not a new
         record.
     type: str
@@ -107,7 +127,10 @@ options:
     default: false
   tenant_id:
     description:
-      - Sent as Lambda's C(TenantId) for a multi-tenant function. Part of the target.
+      - Sent as Lambda's C(TenantId) for a multi-tenant function. Part of the target, so changing it
+        replaces the invocation (Terraform updates it in place).
+      - An empty string is the same as not setting it.
+      - Needs botocore 1.41.0 or later.
     type: str
   tail_log:
     description:
@@ -129,19 +152,56 @@ options:
     type: list
     elements: dict
     default: []
+attributes:
+  action:
+    description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
+    support: full
+    details:
+      - The action plugin reads the record, plans and stores the record on the controller; the module
+        runs only when something is to be invoked.
+  async:
+    description: Supports being used with the C(async) keyword.
+    support: none
+    details:
+      - The record is kept from the task's own result, which an C(async) task does not wait for. A
+        task with C(async) fails with a message saying so.
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+    support: full
+    details:
+      - Nothing is invoked and the record is not changed. Each planned invocation is sent to its
+        target with C(InvocationType=DryRun), which checks the function and the permission.
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
+    support: full
+    details:
+      - The stored record (before), the task (after), and the planned action with the reason for it.
 notes:
   - In check mode nothing is invoked and the stored record is not changed. Where an invocation is
     planned, each planned target is called with C(InvocationType=DryRun), so a wrong function name or
     a missing permission shows. RV(invocations) lists the exact payloads that would be sent.
-  - With C(--diff), the stored record (before) and the task (after) are shown, input included.
+  - With C(--diff), the stored record (before) and the task (after) are shown, input included, and
+    a line naming the planned action and why (input changed, triggers changed, target changed,
+    C(force), scope changed), also when before and after are the same, as with O(force=true).
+  - In check mode RV(result) and RV(result_json) are null when an invocation is planned. A later task
+    that uses them should allow for that, for example with C(default) or C(when) on C(ansible_check_mode).
   - A replacement in CRUD scope invokes twice, C(delete) on the old target and then C(create) on the
     new one. If the delete succeeds and the create fails, the task fails and the record still names
     the old target and input; the next run sends C(delete) to the old target again and then
-    C(create). Write the delete handler so that it can run twice.
+    C(create). Write the delete handler so that it can run twice; if it cannot move on,
+    O(state=forgotten) drops the record.
+  - "Sensitive data: the input and the result are stored in the record in clear text. Any later task
+    can read them as a host fact, the fact cache keeps them (a C(jsonfile) cache in files as
+    readable as its directory allows; a Redis cache in clear text unless Redis uses TLS and a
+    password), and C(--diff) and RV(invocations[].payload) show them. C(no_log) hides only the task's
+    output, not the stored record."
   - The AWS connection options may be given with C(module_defaults) for the group
-    C(group/cloudhooks.aws.aws), which extends C(group/amazon.aws.aws).
-  - O(aws_config) may set any botocore option except C(retries) and C(read_timeout), which this module
-    sets itself (no SDK retries; O(timeout)).
+    C(group/cloudhooks.aws.aws), which extends C(group/amazon.aws.aws) (it reaches the amazon.aws
+    modules too). C(module_defaults) for C(group/amazon.aws.aws) alone does not reach this module.
+  - O(aws_config) may set any botocore option except C(retries), C(read_timeout) and
+    C(connect_timeout), which this module sets itself (no SDK retries; O(timeout); 30 seconds). For a
+    long function behind a NAT gateway, which drops idle connections after 350 seconds, set
+    C(tcp_keepalive=true) in O(aws_config).
 seealso:
   - name: Terraform aws_lambda_invocation
     description: The Terraform resource whose behaviour this module follows.
@@ -162,9 +222,9 @@ EXAMPLES = r"""
       tables: [users, orders]
   register: seeded
 
-- name: Use what the function returned
+- name: Use what the function returned (null in check mode when an invocation was planned)
   ansible.builtin.debug:
-    msg: "{{ seeded.result_json }}"
+    msg: "{{ seeded.result_json | default({}, true) }}"
 
 - name: Tell the function about create, update and delete (Terraform's lifecycle_scope = "CRUD")
   cloudhooks.aws.lambda_invocation:
@@ -188,6 +248,9 @@ EXAMPLES = r"""
     triggers:
       code_sha256: "{{ function_info.configuration.code_sha256 }}"
 
+# If one item of a looped task fails, Ansible keeps none of the task's facts, so the items that
+# succeeded lose their records and invoke again on the next run. Where an item may fail, loop
+# over include_tasks with a rescue in the included file instead (see docs/state.md).
 - name: Two records for one function, one per input
   cloudhooks.aws.lambda_invocation:
     function_name: register-endpoint
@@ -195,6 +258,11 @@ EXAMPLES = r"""
     input:
       endpoint: "{{ item }}"
   loop: [api, web]
+
+- name: Drop a record that cannot move on, without invoking anything
+  cloudhooks.aws.lambda_invocation:
+    function_name: tenant-provisioner
+    state: forgotten
 
 - name: Connection options once for the whole play
   module_defaults:
@@ -212,7 +280,7 @@ action:
   description:
     - What the run did (or, in check mode, would do).
     - V(create), V(update), V(replace), V(delete), V(forget) (O(state=absent) on a CREATE_ONLY
-      record), or V(none). An V(update) with an empty RV(invocations) list means that only the
+      record, or O(state=forgotten)), or V(none). An V(update) with an empty RV(invocations) list means that only the
       record changed.
   returned: always
   type: str
@@ -293,7 +361,7 @@ log:
   returned: when O(tail_log=true) and a function was invoked
   type: str
 diff:
-  description: With C(--diff), the stored record (before) and the task (after).
+  description: With C(--diff), the stored record (before), the task (after) and the planned action.
   returned: in diff mode
   type: dict
   contains:
@@ -302,9 +370,13 @@ diff:
       returned: in diff mode
       type: dict
     after:
-      description: Target, scope, key, triggers and input of the task; empty with O(state=absent).
+      description: Target, scope, key, triggers and input of the task; empty with O(state=absent) or O(state=forgotten).
       returned: in diff mode
       type: dict
+    prepared:
+      description: "The planned action and why, for example C(lambda_invocation: replace (force: true))."
+      returned: in diff mode
+      type: str
 """
 
 import base64
@@ -313,17 +385,26 @@ from typing import Any, Dict, List, Optional
 
 try:
     from botocore.config import Config
-    from botocore.exceptions import ClientError, ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
+    from botocore.exceptions import BotoCoreError
+    from botocore.exceptions import ClientError
+    from botocore.exceptions import ConnectionClosedError
+    from botocore.exceptions import ConnectTimeoutError
+    from botocore.exceptions import EndpointConnectionError
+    from botocore.exceptions import NoCredentialsError
+    from botocore.exceptions import ParamValidationError
+    from botocore.exceptions import ReadTimeoutError
 except ImportError:
     # AnsibleAWSModule reports a missing botocore before any of these is used; the stand-ins only
-    # let this file import, since InvokeRetry names the exceptions when it is defined.
-    ClientError = ConnectTimeoutError = EndpointConnectionError = Exception
+    # let this file import, since InvokeRetry names the exceptions when it is defined. (They are
+    # why pylint sees duplicate except clauses in main().)
+    BotoCoreError = ClientError = ConnectionClosedError = ConnectTimeoutError = Exception
+    EndpointConnectionError = NoCredentialsError = ParamValidationError = ReadTimeoutError = Exception
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
-from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import OPTION_SPEC
 from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import Invocation
+from ansible_collections.cloudhooks.aws.plugins.module_utils.options import OPTION_SPEC
 
 # Error codes that Lambda returns before the function runs: resending cannot run it twice.
 SAFE_TO_RESEND = (
@@ -333,12 +414,23 @@ SAFE_TO_RESEND = (
     "ConnectionNotMade",  # no connection was ever made (see InvokeRetry)
 )
 
+# The first botocore whose Lambda model has Invoke's TenantId.
+BOTOCORE_FOR_TENANT_ID = "1.41.0"
+
+# Where a user can give the connection options; group/amazon.aws.aws does not reach this module.
+HOW_TO_CONNECT = (
+    "on the task, with module_defaults for group/cloudhooks.aws.aws (group/amazon.aws.aws does not "
+    "reach this module), or in the environment"
+)
+
 
 class InvokeRetry(AWSRetry):
     """amazon.aws's backoff, narrowed to the failures after which the function cannot have run.
 
     AWSRetry alone also retries 5xx answers, after which a function may have run; botocore's own
-    retries (switched off in the client config) would resend after a read timeout.
+    retries (switched off in the client config) would resend after a read timeout. A connection
+    closed while waiting for the answer (ConnectionClosedError) is not retried either: the request
+    may have reached the function.
     """
 
     base_class = (ClientError, EndpointConnectionError, ConnectTimeoutError)
@@ -354,8 +446,13 @@ class InvokeRetry(AWSRetry):
         return response_code in SAFE_TO_RESEND
 
 
+# The aws_config settings this module sets itself, over the user's: botocore never resends, waits
+# ``timeout`` seconds for an answer and 30 seconds for a connection.
+OVERRIDDEN_AWS_CONFIG = ("retries", "read_timeout", "connect_timeout")
+
+
 def client_config(user: Optional[Dict[str, Any]], timeout: int) -> Any:
-    """The user's aws_config, except that botocore never resends and waits ``timeout`` seconds."""
+    """The user's aws_config, except for the settings in OVERRIDDEN_AWS_CONFIG."""
     ours = Config(read_timeout=timeout, connect_timeout=30, retries={"total_max_attempts": 1})
     return Config(**user).merge(ours) if user else ours
 
@@ -397,13 +494,13 @@ def describe_response(invocation: Invocation, response: Dict[str, Any], dry_run:
 
 
 def function_error_message(entry: Dict[str, Any]) -> str:
-    detail = entry.get("response") or ""
+    detail = (entry.get("response") or "").rstrip(".")
     try:
-        error = json.loads(detail)
+        error = json.loads(entry.get("response") or "")
     except ValueError:
         error = None
     if isinstance(error, dict) and ("errorMessage" in error or "errorType" in error):
-        detail = "%s: %s" % (error.get("errorType", "Error"), error.get("errorMessage", ""))
+        detail = "%s: %s" % (error.get("errorType", "Error"), str(error.get("errorMessage", "")).rstrip("."))
     return "the function returned an error (%s) during the %s invocation of %s: %s" % (
         entry["function_error"], entry["action"], _target_text(entry), detail)
 
@@ -412,14 +509,44 @@ def _target_text(entry: Dict[str, Any]) -> str:
     return "%s (qualifier %s)" % (entry["function_name"], entry["qualifier"])
 
 
-def _progress_note(done: List[Dict[str, Any]]) -> str:
+def progress_note(done: List[Dict[str, Any]], planned: int) -> str:
+    """What the run had done when it failed, and what the next run does (a phrase, no full stop)."""
     if not done:
-        return " Nothing was invoked before it; the stored record is unchanged."
+        if planned == 1:
+            return "the stored record is unchanged"
+        return "nothing was invoked before it; the stored record is unchanged"
     names = ", ".join("%s of %s" % (d["action"], _target_text(d)) for d in done)
+    first = "%s of %s" % (done[0]["action"], _target_text(done[0]))
     return (
-        " Already done in this run: %s. The stored record is unchanged, so the next run repeats the "
-        "whole transition, starting again with the %s." % (names, names.split(", ", maxsplit=1)[0])
+        "already done in this run: %s; the stored record is unchanged, so the next run repeats the whole "
+        "transition, starting again with the %s (state: forgotten drops the record if it cannot move on)"
+        % (names, first)
     )
+
+
+def _fail(module: AnsibleAWSModule, msg: str, done: List[Dict[str, Any]], planned: int, **extra: Any) -> None:
+    module.fail_json(msg="%s. %s." % (msg, _capitalised(progress_note(done, planned))),
+                     changed=bool(done), invocations=extra.pop("invocations", done), **extra)
+
+
+def _fail_aws(module: AnsibleAWSModule, exc: BaseException, msg: str, done: List[Dict[str, Any]], planned: int) -> None:
+    # fail_json_aws appends ": <the error>" to msg.
+    module.fail_json_aws(exc, msg="%s (%s)" % (msg, progress_note(done, planned)), changed=bool(done), invocations=done)
+
+
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def check_connection(module: AnsibleAWSModule, planned: List[Invocation]) -> None:
+    """Fail early, naming the options, for what the invocations would need and do not have."""
+    if not module.region:
+        module.fail_json(
+            msg="no AWS region is set: give region (or aws_region) %s (AWS_REGION)" % HOW_TO_CONNECT,
+            invocations=[],
+        )
+    if any(invocation.target.tenant_id for invocation in planned):
+        module.require_botocore_at_least(BOTOCORE_FOR_TENANT_ID, reason="to send tenant_id (Lambda's TenantId)")
 
 
 def main() -> None:
@@ -431,35 +558,35 @@ def main() -> None:
 
     dry_run = module.check_mode
     done: List[Dict[str, Any]] = []
-    client = lambda_client(module, module.params["timeout"]) if planned else None
+    client = None
+    if planned:
+        check_connection(module, planned)
+        client = lambda_client(module, module.params["timeout"])
+    total = len(planned)
     for invocation in planned:
+        where = "the %s invocation of %s" % (invocation.action, invocation.target.describe())
         try:
             response = invoke(client, invocation, dry_run=dry_run, tail_log=module.params["tail_log"])
-        except ReadTimeoutError:
-            module.fail_json(
-                msg="no answer from %s within timeout=%d seconds during the %s invocation; it was sent "
-                "once and not resent, and the function may still be running.%s"
-                % (invocation.target.describe(), module.params["timeout"], invocation.action,
-                   _progress_note(done)),
-                invocations=done,
-            )
-        except is_boto3_error_code("ResourceNotFoundException") as exc:
-            module.fail_json_aws(
-                exc,
-                msg="function %s not found for the %s invocation.%s"
-                % (invocation.target.describe(), invocation.action, _progress_note(done)),
-                invocations=done,
-            )
-        except (ClientError, EndpointConnectionError, ConnectTimeoutError) as exc:  # pylint: disable=duplicate-except
-            module.fail_json_aws(
-                exc,
-                msg="failed to invoke %s for the %s invocation.%s"
-                % (invocation.target.describe(), invocation.action, _progress_note(done)),
-                invocations=done,
-            )
+        except (ReadTimeoutError, ConnectionClosedError) as exc:
+            what = "no answer" if isinstance(exc, ReadTimeoutError) else "the connection was closed before an answer"
+            if isinstance(exc, ReadTimeoutError):
+                what += " within timeout=%d seconds" % module.params["timeout"]
+            _fail(module, "%s during %s; it was sent once and not resent, and the function may still be "
+                  "running" % (what, where), done, total)
+        except NoCredentialsError as exc:  # pylint: disable=duplicate-except,bad-except-order
+            _fail_aws(module, exc, "no AWS credentials for %s: give access_key and secret_key, or profile, %s"
+                      % (where, HOW_TO_CONNECT), done, total)
+        except ParamValidationError as exc:  # pylint: disable=duplicate-except,bad-except-order
+            _fail_aws(module, exc, "botocore refused the parameters of %s before sending it" % where, done, total)
+        except is_boto3_error_code("ResourceNotFoundException") as exc:  # pylint: disable=duplicate-except,bad-except-order
+            _fail_aws(module, exc, "function %s not found for the %s invocation"
+                      % (invocation.target.describe(), invocation.action), done, total)
+        except (ClientError, BotoCoreError) as exc:  # pylint: disable=duplicate-except,bad-except-order
+            _fail_aws(module, exc, "failed to invoke %s for the %s invocation"
+                      % (invocation.target.describe(), invocation.action), done, total)
         entry = describe_response(invocation, response, dry_run)
         if entry.get("function_error"):
-            module.fail_json(msg=function_error_message(entry) + "." + _progress_note(done), invocations=done + [entry])
+            _fail(module, function_error_message(entry), done, total, invocations=done + [entry])
         done.append(entry)
 
     result: Optional[str] = None

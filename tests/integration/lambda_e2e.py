@@ -224,8 +224,27 @@ class Ansible:
         self.facts_dir = self.tmp_path / "facts"
         self.facts_dir.mkdir(parents=True, exist_ok=True)
 
-    def env(self, cache: Any = "jsonfile", extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:
+    def env(self, cache: Any = "jsonfile", extra: Optional[Dict[str, str]] = None, aws_env: bool = True) -> Dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "AWS_", "BOTO"))}
+        if not aws_env:
+            # No AWS_* variable at all: the task's own options must carry the connection. HOME is a
+            # directory of the run's own, so no ~/.aws files are read either.
+            home = self.tmp_path / "home-without-aws"
+            home.mkdir(exist_ok=True)
+            env.update(
+                PATH="%s:%s" % (VENV_BIN, env.get("PATH", "/usr/bin:/bin")),
+                HOME=str(home),
+                ANSIBLE_COLLECTIONS_PATH=str(self.collections),
+                ANSIBLE_LOCAL_TEMP=str(self.tmp_path / "ansible-local"),
+                ANSIBLE_NOCOLOR="1",
+                ANSIBLE_CACHE_PLUGIN="jsonfile",
+                ANSIBLE_CACHE_PLUGIN_CONNECTION=str(self.facts_dir),
+                ANSIBLE_CACHE_PLUGIN_TIMEOUT="0",
+                NO_PROXY="127.0.0.1,localhost",
+                no_proxy="127.0.0.1,localhost",
+            )
+            env.update(extra or {})
+            return env
         env.update(
             PATH="%s:%s" % (VENV_BIN, env.get("PATH", "/usr/bin:/bin")),
             ANSIBLE_COLLECTIONS_PATH=str(self.collections),
@@ -264,6 +283,7 @@ class Ansible:
         cache: Any = "jsonfile",
         cwd: Optional[Path] = None,
         env: Optional[Dict[str, str]] = None,
+        aws_env: bool = True,
         **extra_vars: Any,
     ) -> Pending:
         self.runs += 1
@@ -282,7 +302,7 @@ class Ansible:
         if diff:
             args.append("--diff")
         process = subprocess.Popen(
-            args, cwd=str(cwd), env=self.env(cache, env), stdin=subprocess.DEVNULL,
+            args, cwd=str(cwd), env=self.env(cache, env, aws_env), stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
         )
         return Pending(process, args, results_dir, time.monotonic())

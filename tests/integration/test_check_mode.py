@@ -82,7 +82,8 @@ def test_check_mode_invokes_nothing_stores_nothing_and_plans_exactly(transitions
             assert counts["RequestResponse"] == counts_before[name]["RequestResponse"], name
             assert counts["DryRun"] == dry_runs * len(plans[name][2]), name
             if diff:
-                assert set(item["diff"]) == {"before", "after"}, name
+                assert set(item["diff"]) == {"before", "after", "prepared"}, name
+                assert item["diff"]["prepared"].startswith("lambda_invocation: %s (" % plans[name][1]), name
             else:
                 assert "diff" not in item, name
         # Nothing stored: the fact cache is byte for byte what it was.
@@ -99,7 +100,9 @@ def test_check_mode_invokes_nothing_stores_nothing_and_plans_exactly(transitions
         "function_name": fns["update"].name, "qualifier": "$LATEST", "tenant_id": None,
         "lifecycle_scope": "CRUD", "terraform_key": "tf", "triggers": {}, "input": NEW,
     }
-    # ... and the default callback prints it.
+    # ... with the planned action and why, which the default callback prints too.
+    assert "lambda_invocation: update (input changed)" in checked.stdout
+    assert "lambda_invocation: replace (target changed (qualifier '1' -> '2'))" in checked.stdout
     assert '-        "plan": "gold",' in checked.stdout
     assert '+        "plan": "platinum",' in checked.stdout
 

@@ -14,6 +14,9 @@ from ansible_collections.cloudhooks.aws.plugins.action import lambda_invocation 
 from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import Record, Target, fact_name
 
 
+TASK_UUID = "0242ac11-0002-1a2b-3c4d-000000000020"
+
+
 def make_action(args: Dict[str, Any], *, check_mode: bool = False, diff: bool = False, module_result=None):
     task = MagicMock()
     task.args = args
@@ -22,6 +25,7 @@ def make_action(args: Dict[str, Any], *, check_mode: bool = False, diff: bool = 
     task.async_val = 0
     task.delegate_to = None
     task.delegate_facts = None
+    task._uuid = TASK_UUID
     action = action_plugin.ActionModule(
         task, connection=MagicMock(), play_context=MagicMock(), loader=None, templar=None, shared_loader_obj=None
     )
@@ -152,8 +156,8 @@ def test_bad_input_fails_before_the_module_and_keeps_the_record(args, message):
 def test_memory_cache_warns(monkeypatch):
     monkeypatch.setattr(action_plugin, "_cache_settings", lambda: ("memory", 86400))
     action = make_action({"function_name": "fn", "input": {"a": 1}, "lifecycle_scope": "CRUD"})
-    action.run(task_vars=facts_with("fn", STORED))
-    warning = action._display.warning.call_args.args[0]
+    result = action.run(task_vars=facts_with("fn", STORED))
+    [warning] = result["warnings"]
     assert "fact caching is 'memory'" in warning
     assert "fact_caching = jsonfile" in warning and "fact_caching_timeout = 0" in warning
 
@@ -161,12 +165,12 @@ def test_memory_cache_warns(monkeypatch):
 def test_expiring_cache_warns_and_a_lasting_one_does_not(monkeypatch):
     monkeypatch.setattr(action_plugin, "_cache_settings", lambda: ("jsonfile", 86400))
     action = make_action({"function_name": "fn", "input": {"a": 1}, "lifecycle_scope": "CRUD"})
-    action.run(task_vars=facts_with("fn", STORED))
-    assert "fact_caching_timeout is 86400 seconds" in action._display.warning.call_args.args[0]
+    result = action.run(task_vars=facts_with("fn", STORED))
+    assert "fact_caching_timeout is 86400 seconds" in result["warnings"][0]
     monkeypatch.setattr(action_plugin, "_cache_settings", lambda: ("jsonfile", 0))
     action = make_action({"function_name": "fn", "input": {"a": 1}, "lifecycle_scope": "CRUD"})
-    action.run(task_vars=facts_with("fn", STORED))
-    action._display.warning.assert_not_called()
+    result = action.run(task_vars=facts_with("fn", STORED))
+    assert "warnings" not in result
 
 
 def test_a_record_stored_as_a_mapping_is_read_too():
@@ -176,14 +180,16 @@ def test_a_record_stored_as_a_mapping_is_read_too():
 
 
 def test_aws_connection_options_match_amazon_aws():
+    """The amazon.aws this runs with (10.1.2 with ansible-core 2.18 and 2.19, 11.x with 2.20 and 2.21:
+    the range galaxy.yml allows) has exactly the options the action plugin lets through."""
     from ansible_collections.amazon.aws.plugins.module_utils.modules import aws_argument_spec
-    from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import AWS_CONNECTION_OPTIONS
+    from ansible_collections.cloudhooks.aws.plugins.module_utils import options
 
     spec = aws_argument_spec()
     names = set(spec)
     for option in spec.values():
         names.update(option.get("aliases", []))
-    assert names == set(AWS_CONNECTION_OPTIONS)
+    assert names == set(options.AWS_CONNECTION_OPTIONS)
 
 
 def test_records_are_compact_json_strings():
@@ -214,5 +220,126 @@ def test_plan_warnings_are_shown(monkeypatch):
     module_result = {"changed": True, "invocations": [], "result": "null"}
     big = {"x": "a" * 3200000}
     action = make_action({"function_name": "fn", "input": big, "lifecycle_scope": "CRUD"}, module_result=module_result)
+    result = action.run(task_vars={})
+    assert "delete payload" in result["warnings"][0]
+
+
+def test_the_aws_connection_options_reach_the_module():
+    connection = {"region": "eu-west-1", "access_key": "AK", "secret_key": "SK", "endpoint_url": "http://127.0.0.1:1",
+                  "aws_config": {"user_agent_extra": "x"}, "profile": None}
+    module_result = {"changed": True, "invocations": [], "result": "null"}
+    action = make_action(dict(connection, function_name="fn", input={"a": 1}), module_result=module_result)
     action.run(task_vars={})
-    assert "delete payload" in action._display.warning.call_args.args[0]
+    sent_args = action._execute_module.call_args.kwargs["module_args"]
+    assert {k: sent_args.get(k) for k in connection} == connection
+
+
+def test_the_builtin_memory_cache_by_its_full_name_warns_too(monkeypatch):
+    monkeypatch.setattr(action_plugin, "_cache_settings", lambda: ("ansible.builtin.memory", 0))
+    action = make_action({"function_name": "fn", "input": {"a": 1}, "lifecycle_scope": "CRUD"})
+    result = action.run(task_vars=facts_with("fn", STORED))
+    assert "fact caching is 'memory'" in result["warnings"][0]
+
+
+def test_without_delegate_facts_the_delegated_hosts_facts_do_not_count():
+    action = make_action({"function_name": "fn", "input": {"a": 1}, "lifecycle_scope": "CRUD"},
+                         module_result={"changed": True, "invocations": [], "result": "null"})
+    action._task.delegate_to = "localhost"
+    action._task.delegate_facts = False
+    task_vars = {"ansible_facts": {}, "ansible_delegated_vars": {"localhost": facts_with("fn", STORED)}}
+    assert action.run(task_vars=task_vars)["action"] == "create"
+
+
+def test_a_retried_task_with_delegate_facts_reads_the_record_it_wrote_itself():
+    """until/retries: Ansible adds the first attempt's facts to the task's own host facts, not to the
+    delegated host's; the record written by this very task is the newest and nothing is invoked again."""
+    module_result = {"changed": True, "invocations": [{"action": "create"}], "result": '{"ready":false}'}
+    action = make_action({"function_name": "fn", "input": {"a": 1}}, module_result=module_result)
+    action._task.delegate_to = "localhost"
+    action._task.delegate_facts = True
+    task_vars: Dict[str, Any] = {"ansible_facts": {}, "ansible_delegated_vars": {"localhost": {"ansible_facts": {}}}}
+    first = action.run(task_vars=task_vars)
+    assert first["action"] == "create"
+    task_vars["ansible_facts"].update(first["ansible_facts"])  # a record this task wrote, wherever Ansible puts it
+    again = make_action({"function_name": "fn", "input": {"a": 1}})
+    again._task.delegate_to = "localhost"
+    again._task.delegate_facts = True
+    second = again.run(task_vars=task_vars)
+    again._execute_module.assert_not_called()
+    assert second["action"] == "none" and second["result"] == '{"ready":false}'
+    # Ansible keeps the last attempt's facts only: the record is handed on
+    assert second["ansible_facts"] == first["ansible_facts"]
+    # a record on the inventory host written by another task does not count
+    other = Record.from_fact(first["ansible_facts"][fact_name("fn")])
+    task_vars["ansible_facts"][fact_name("fn")] = Record(other.target, other.scope, other.key, {}, {"a": 1}, None,
+                                                         written_by="0242ac11-0002-1a2b-3c4d-000000000001").to_fact()
+    third = make_action({"function_name": "fn", "input": {"a": 1}}, module_result=module_result)
+    third._task.delegate_to = "localhost"
+    third._task.delegate_facts = True
+    assert third.run(task_vars=task_vars)["action"] == "create"
+
+
+def test_the_stored_record_names_the_task_that_wrote_it():
+    action = make_action({"function_name": "fn", "input": {"a": 1}},
+                         module_result={"changed": True, "invocations": [], "result": "null"})
+    result = action.run(task_vars={})
+    assert json.loads(result["ansible_facts"][fact_name("fn")])["written_by"] == TASK_UUID
+
+
+def test_two_tasks_sharing_a_record_in_one_run_warn_naming_id(monkeypatch):
+    monkeypatch.setattr(action_plugin, "_cache_settings", lambda: ("jsonfile", 0))
+    earlier = Record(Target("fn"), "CREATE_ONLY", "tf", {}, {"a": 1}, None, written_by="0242ac11-0002-1a2b-3c4d-000000000010")
+    action = make_action({"function_name": "fn", "input": {"a": 2}},
+                         module_result={"changed": True, "invocations": [], "result": "null"})
+    result = action.run(task_vars=facts_with("fn", earlier))
+    [warning] = result["warnings"]
+    assert "id 'fn'" in warning and "share one record" in warning
+
+
+def test_async_is_refused_with_a_clear_message():
+    action = make_action({"function_name": "fn", "input": {"a": 1}})
+    action._task.async_val = 30
+    result = action.run(task_vars={})
+    action._execute_module.assert_not_called()
+    assert result["failed"] is True and "does not support async" in result["msg"]
+    assert "ansible_facts" not in result
+
+
+def test_force_shows_the_planned_action_in_the_diff():
+    module_result = {"changed": True, "invocations": [], "result": "null"}
+    action = make_action({"function_name": "fn", "input": {"a": 1}, "lifecycle_scope": "CRUD", "force": True},
+                         diff=True, module_result=module_result)
+    result = action.run(task_vars=facts_with("fn", STORED))
+    assert result["diff"]["prepared"] == "lambda_invocation: replace (force: true)\n"
+
+
+def test_a_failed_module_keeps_its_changed_and_gets_the_warnings(monkeypatch):
+    monkeypatch.setattr(action_plugin, "_cache_settings", lambda: ("memory", 0))
+    module_result = {"failed": True, "changed": True, "msg": "create failed", "invocations": [{"action": "delete"}]}
+    action = make_action({"function_name": "fn", "input": {"a": 1}, "lifecycle_scope": "CRUD", "qualifier": "2"},
+                         module_result=module_result)
+    result = action.run(task_vars=facts_with("fn", STORED))
+    assert (result["failed"], result["changed"], result["action"]) == (True, True, "replace")
+    assert "fact caching is 'memory'" in result["warnings"][0]
+    assert "ansible_facts" not in result
+
+
+@pytest.mark.parametrize("stored", [STORED.to_fact(), '{"v": 2}'])
+def test_forgotten_drops_the_record_without_the_module(stored):
+    action = make_action({"function_name": "fn", "state": "forgotten"})
+    result = action.run(task_vars={"ansible_facts": {fact_name("fn"): stored}})
+    action._execute_module.assert_not_called()
+    assert (result["action"], result["changed"], result["invocations"]) == ("forget", True, [])
+    assert result["ansible_facts"] == {fact_name("fn"): None}
+
+
+def test_a_retry_after_state_absent_does_not_delete_again():
+    """Between attempts Ansible copies the task's facts under ansible_facts.ansible_facts (only
+    there): a null there is the earlier attempt's forgetting, not a missing record."""
+    action = make_action({"function_name": "fn", "lifecycle_scope": "CRUD", "state": "absent"})
+    task_vars = dict(facts_with("fn", STORED))
+    task_vars["ansible_facts"] = dict(task_vars["ansible_facts"], ansible_facts={fact_name("fn"): None})
+    result = action.run(task_vars=task_vars)
+    action._execute_module.assert_not_called()
+    assert (result["action"], result["changed"]) == ("none", False)
+    assert result["ansible_facts"] == {fact_name("fn"): None}

@@ -1,10 +1,13 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The decision table of lifecycle.md, row by row, as the function would see it (payload bytes)."""
+"""The decision table of docs/lifecycle.md, row by row, as the function would see it (payload bytes)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
+from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
 import pytest
@@ -17,6 +20,8 @@ from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import (
     fact_name,
     parse_desired,
     plan,
+    plan_stored,
+    shared_record_warning,
 )
 
 F = "fn"
@@ -286,7 +291,7 @@ def test_absent_create_only_record_is_forgotten_without_invoking():
     assert (p.action, p.changed, p.invocations, p.record, p.store) == ("forget", True, (), None, True)
 
 
-# -- the three CRUD examples of lifecycle.md, byte for byte ------------------------
+# -- the three CRUD examples of docs/lifecycle.md, byte for byte ------------------------
 
 
 def test_crud_examples_exact_bytes():
@@ -371,7 +376,7 @@ def test_delete_payload_over_the_limit_names_the_stored_input():
 
 
 def test_record_round_trips_through_its_fact_text():
-    stored = record("CRUD", {"b": 1, "a": [True, None]}, key="lc", qualifier="3", triggers={"t": 1}, tenant_id="x")
+    stored = record("CRUD", {"b": 1, "a": [True, None]}, key="lc", qualifier="3", triggers={"t": "1"}, tenant_id="x")
     text = stored.to_fact()
     assert isinstance(text, str) and "\n" not in text
     assert Record.from_fact(text) == stored
@@ -448,3 +453,204 @@ def test_an_invocation_survives_its_description():
     wanted = desired(input={"é": 2}, qualifier="7", lifecycle_scope="CRUD", tenant_id="t")
     for invocation in plan(record("CRUD", tenant_id="t"), wanted).invocations:
         assert Invocation.from_description(json.loads(json.dumps(invocation.describe()))) == invocation
+
+
+# -- fact names, as docs/state.md documents them ---------------------------------------
+
+STATE_MD = Path(__file__).resolve().parents[4] / "docs" / "state.md"
+
+
+def test_the_fact_names_in_docs_state_md_are_the_ones_computed():
+    rows = re.findall(r"^\| `([^`]+)` \| `(cloudhooks_aws_lambda_invocation_[a-z0-9_]+)` \|$", STATE_MD.read_text(), re.M)
+    assert len(rows) == 3
+    for record_id, name in rows:
+        assert fact_name(record_id) == name
+
+
+def test_a_separator_at_the_40th_character_of_the_slug_is_kept():
+    # the slug is cut to 40 characters after its end underscores are dropped
+    record_id = "a" * 39 + "-b"
+    digest = hashlib.sha256(record_id.encode("utf-8")).hexdigest()[:12]
+    assert fact_name(record_id) == "cloudhooks_aws_lambda_invocation_" + "a" * 39 + "__" + digest
+    assert fact_name("--x--") == "cloudhooks_aws_lambda_invocation_x_" + hashlib.sha256(b"--x--").hexdigest()[:12]
+
+
+# -- input: numbers JSON cannot carry ---------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ['{"a": NaN}', '{"a": Infinity}', '[-Infinity]', '{"a": 1e400}', "-1e999"])
+def test_input_string_with_a_number_json_cannot_carry_is_refused_naming_input(text):
+    with pytest.raises(LifecycleError) as caught:
+        desired(input=text)
+    assert str(caught.value).startswith("input holds")
+
+
+def test_large_integers_and_ordinary_floats_in_a_string_still_pass():
+    assert desired(input='{"a": 1e300, "b": 10000000000000000000000}').input == {"a": 1e300, "b": 10 ** 22}
+
+
+# -- triggers: Terraform's map(string) (docs/lifecycle.md, Comparing) --------------------
+
+
+@pytest.mark.parametrize(
+    "given, text",
+    [("1", "1"), (1, "1"), (1.0, "1"), (True, "true"), (False, "false"), (1.5, "1.5"), (-2.50, "-2.5"),
+     (1e20, "100000000000000000000"), (1e-7, "0.0000001"), ("", ""), (10 ** 30, "1" + "0" * 30)],
+)
+def test_a_trigger_is_its_text(given, text):
+    assert desired(triggers={"t": given}).triggers == {"t": text}
+
+
+def test_one_as_string_int_or_float_is_one_trigger():
+    stored = record(triggers={"n": "1"})
+    for value in ("1", 1, 1.0):
+        assert plan(stored, desired(triggers={"n": value})).action == "none"
+
+
+def test_a_templated_number_does_not_replace_after_an_upgrade():
+    # "{{ 1 + 1 }}" is the string "2" on ansible-core 2.18 and the int 2 on 2.19
+    first = plan(None, desired(triggers={"n": "2"})).with_result("null")
+    assert plan(first, desired(triggers={"n": 2})).action == "none"
+
+
+@pytest.mark.parametrize("value, kind", [([1], "a list"), ({"a": 1}, "an object"), (None, "null")])
+def test_a_trigger_that_is_not_a_scalar_is_refused_suggesting_to_json(value, kind):
+    with pytest.raises(LifecycleError) as caught:
+        desired(triggers={"t": value})
+    message = str(caught.value)
+    assert message.startswith("triggers.t is %s" % kind)
+    assert "to_json" in message and "hash" in message
+
+
+def test_records_of_0_1_0_with_numbers_as_triggers_compare_the_new_way():
+    old = json.dumps({"v": 1, "function_name": "fn", "qualifier": "$LATEST", "tenant_id": None, "scope": "CREATE_ONLY",
+                      "key": "tf", "triggers": {"n": 1, "f": 2.0, "b": True}, "input": {"a": 1}, "result": None})
+    stored = Record.from_fact(old)
+    assert stored.triggers == {"n": "1", "f": "2", "b": "true"}
+    assert plan(stored, desired(triggers={"n": "1", "f": 2, "b": True})).action == "none"
+    # a list kept by 0.1.0 differs from any trigger a task can give now: replaced once
+    listed = Record.from_fact(old.replace('"n":1', '"n":[1]'))
+    assert plan(listed, desired(triggers={"n": "[1]", "f": 2, "b": True})).action == "replace"
+
+
+def test_input_is_still_compared_as_json_values():
+    # the function receives these bytes: 1 and 1.0 differ
+    assert plan(record(value={"a": 1}), desired(input={"a": 1.0})).action == "replace"
+
+
+# -- state: forgotten (docs/lifecycle.md, state: forgotten) -------------------------------
+
+
+@pytest.mark.parametrize("scope", ["CREATE_ONLY", "CRUD"])
+def test_forgotten_drops_the_record_without_invoking(scope):
+    p = plan(record(scope), desired(state="forgotten", input=None))
+    assert (p.action, p.changed, p.invocations, p.record, p.store) == ("forget", True, (), None, True)
+
+
+def test_forgotten_without_a_record_changes_nothing():
+    p = plan(None, desired(state="forgotten", input=None))
+    assert (p.action, p.changed, p.invocations, p.store) == ("none", False, (), False)
+
+
+def test_forgotten_drops_even_an_unreadable_record():
+    p = plan_stored('{"v": 2}', desired(state="forgotten", input=None))
+    assert (p.action, p.changed, p.invocations, p.record, p.store) == ("forget", True, (), None, True)
+    with pytest.raises(LifecycleError, match="unreadable"):
+        plan_stored('{"v": 2}', desired())
+
+
+# -- stored records that this version does not know --------------------------------------
+
+GOOD = {"v": 1, "function_name": "fn", "qualifier": "$LATEST", "tenant_id": None, "scope": "CRUD", "key": "tf",
+        "triggers": {}, "input": {"a": 1}, "result": None}
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"v": 2}, "unknown record version 2"),
+        ({"v": True}, "unknown record version True"),
+        ({"v": "1"}, "unknown record version '1'"),
+        ({"scope": "SOMETIMES"}, "unknown lifecycle_scope 'SOMETIMES'"),
+        ({"qualifier": ""}, "unknown qualifier ''"),
+        ({"qualifier": None}, "unknown qualifier None"),
+        ({"qualifier": "a b"}, "unknown qualifier 'a b'"),
+        ({"function_name": "fn:"}, "function_name"),
+        ({"key": ""}, "unknown terraform_key"),
+        ({"triggers": [1]}, "triggers is not a mapping"),
+    ],
+)
+def test_a_record_this_version_does_not_know_is_unreadable(change, message):
+    assert Record.from_fact(json.dumps(GOOD)) is not None
+    with pytest.raises(LifecycleError) as caught:
+        Record.from_fact(json.dumps(dict(GOOD, **change)))
+    assert "the stored record is unreadable" in str(caught.value) and message in str(caught.value)
+    assert "state: forgotten" in str(caught.value)
+
+
+# -- tenant_id and id -----------------------------------------------------------------
+
+
+def test_an_empty_tenant_id_is_unset():
+    assert desired(tenant_id="").target.tenant_id is None
+    assert plan(record(), desired(tenant_id="")).action == "none"
+    assert plan(record(), desired(tenant_id="t")).action == "replace"
+
+
+def test_an_id_that_is_not_unicode_is_refused_like_input():
+    with pytest.raises(LifecycleError, match="^id holds text that is not valid Unicode"):
+        desired(id="seed\udc80")
+
+
+# -- diff: the planned action and why --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "stored, options, prepared",
+    [
+        (None, {}, "create (no record)"),
+        (record(), {"input": {"a": 2}}, "replace (input changed)"),
+        (record("CRUD"), {"input": {"a": 2}, "lifecycle_scope": "CRUD"}, "update (input changed)"),
+        (record(), {"triggers": {"b": "1"}}, "replace (triggers changed (b))"),
+        (record(), {"qualifier": "7"}, "replace (target changed (qualifier '$LATEST' -> '7'))"),
+        (record(), {"force": True}, "replace (force: true)"),
+        (record(), {"lifecycle_scope": "CRUD"}, "update (scope changed from CREATE_ONLY to CRUD)"),
+        (record("CRUD"), {}, "update (scope changed; only the record changes)"),
+        (record(), {}, "none (nothing changed)"),
+        (record("CRUD"), {"state": "absent", "input": None}, "delete (state: absent; the record is CRUD)"),
+        (record(), {"state": "forgotten", "input": None}, "forget (state: forgotten; nothing is invoked)"),
+    ],
+)
+def test_the_diff_names_the_planned_action_and_why(stored, options, prepared):
+    assert plan(stored, desired(**options)).diff["prepared"] == "lambda_invocation: %s\n" % prepared
+
+
+def test_force_shows_in_the_diff_although_before_and_after_are_equal():
+    p = plan(record(), desired(force=True))
+    assert p.diff["before"] == p.diff["after"]
+    assert "force: true" in p.diff["prepared"]
+
+
+# -- two tasks sharing one record ------------------------------------------------------
+
+RUN = "0242ac11-0002-1a2b-3c4d-"
+
+
+def test_a_record_written_earlier_in_this_run_by_another_task_with_another_input_warns_naming_id():
+    stored = Record(Target(F), "CREATE_ONLY", "tf", {}, {"a": 1}, None, written_by=RUN + "000000000010")
+    message = shared_record_warning(stored, desired(input={"a": 2}), RUN + "000000000020")
+    assert message is not None and "id 'fn'" in message and "own id" in message
+
+
+@pytest.mark.parametrize(
+    "written_by, current, value",
+    [
+        (RUN + "000000000010", RUN + "000000000020", {"a": 1}),  # same input: no sharing seen
+        ("ffffffff-0002-1a2b-3c4d-000000000010", RUN + "000000000020", {"a": 2}),  # an earlier run
+        (RUN + "000000000020", RUN + "000000000020", {"a": 2}),  # the same task (a retry)
+        (None, RUN + "000000000020", {"a": 2}),  # a record of 0.1.0
+    ],
+)
+def test_no_sharing_warning_otherwise(written_by, current, value):
+    stored = Record(Target(F), "CREATE_ONLY", "tf", {}, {"a": 1}, None, written_by=written_by)
+    assert shared_record_warning(stored, desired(input=value), current) is None

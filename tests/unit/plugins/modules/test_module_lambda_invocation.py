@@ -12,7 +12,14 @@ from typing import Any, Dict, List, Optional
 
 import boto3
 import pytest
+from botocore.exceptions import BotoCoreError
+from botocore.exceptions import ConnectionClosedError
+from botocore.exceptions import ConnectTimeoutError
+from botocore.exceptions import EndpointConnectionError
+from botocore.exceptions import NoCredentialsError
+from botocore.exceptions import ParamValidationError
 from botocore.exceptions import ReadTimeoutError
+from botocore.exceptions import SSLError
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
 
@@ -243,3 +250,188 @@ def test_client_config_sends_a_slow_request_once(tmp_path):
         thread.join()
         server.close()
     assert len(received) == 1
+
+
+# -- every botocore failure is a clean task failure (issue 8) ------------------------------
+
+
+class ScriptedClient:
+    """A Lambda client that answers each invoke with the next item: an exception to raise or a response."""
+
+    def __init__(self, *answers: Any) -> None:
+        self.answers = list(answers)
+        self.calls: List[Dict[str, Any]] = []
+
+    def invoke(self, **kwargs: Any) -> Any:
+        self.calls.append(kwargs)
+        answer = self.answers.pop(0)
+        if isinstance(answer, BaseException):
+            raise answer
+        return answer
+
+
+@pytest.fixture
+def scripted(monkeypatch):
+    """scripted(*answers) -> the client the module gets, behind amazon.aws's retrying wrapper."""
+    from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
+
+    holder: Dict[str, ScriptedClient] = {}
+
+    def fake_client(self, service, retry_decorator=None, **extra):
+        return RetryingBotoClientWrapper(holder["client"], retry_decorator)
+
+    monkeypatch.setattr(AnsibleAWSModule, "client", fake_client)
+    monkeypatch.setattr(cloud.time, "sleep", lambda seconds: None)
+
+    def make(*answers: Any) -> ScriptedClient:
+        holder["client"] = ScriptedClient(*answers)
+        return holder["client"]
+
+    return make
+
+
+URL = "http://127.0.0.1:1/"
+
+
+@pytest.mark.parametrize(
+    "error, words",
+    [
+        (NoCredentialsError(), ["no AWS credentials", "access_key", "secret_key", "profile",
+                                "group/cloudhooks.aws.aws", "Unable to locate credentials"]),
+        (ParamValidationError(report="Invalid type for parameter Payload"),
+         ["botocore refused the parameters", "Invalid type for parameter Payload"]),
+        (SSLError(endpoint_url=URL, error="certificate verify failed"), ["failed to invoke fn", "certificate verify failed"]),
+        (ConnectionClosedError(endpoint_url=URL), ["the connection was closed before an answer", "not resent",
+                                                   "may still be running"]),
+        (ReadTimeoutError(endpoint_url=URL), ["no answer within timeout=960 seconds", "not resent"]),
+        (BotoCoreError(), ["failed to invoke fn"]),
+    ],
+)
+def test_every_botocore_failure_is_a_clean_failure_sent_once(run_module, scripted, error, words):
+    client = scripted(error)
+    result = run_module(lambda_invocation.main, module_args(input={"a": 1}))
+    assert len(client.calls) == 1  # none of these is resent
+    assert result["failed"] is True and result["invocations"] == [] and result["changed"] is False
+    for word in words:
+        assert word in result["msg"]
+    assert "the stored record is unchanged" in result["msg"].lower()
+    assert "Nothing was invoked before it" not in result["msg"]  # the run had one invocation only
+    assert ".:" not in result["msg"]
+
+
+def test_a_connection_that_could_not_be_made_is_retried(run_module, scripted):
+    client = scripted(EndpointConnectionError(endpoint_url=URL), ConnectTimeoutError(endpoint_url=URL), ok(b'"fine"'))
+    result = run_module(lambda_invocation.main, module_args(input={"a": 1}))
+    assert len(client.calls) == 3
+    assert result["result"] == '"fine"' and not result.get("failed")
+
+
+def test_a_failure_after_a_successful_invocation_reports_changed_and_what_was_done(run_module, scripted):
+    stored = Record(Target("fn", "1"), "CRUD", "tf", {}, {"a": 1}, None)
+    scripted(ok(b'"deleted"', "1"), ConnectionClosedError(endpoint_url=URL))
+    result = run_module(lambda_invocation.main, module_args(stored, qualifier="2", input={"a": 1}, lifecycle_scope="CRUD"))
+    assert result["failed"] is True and result["changed"] is True
+    assert [i["action"] for i in result["invocations"]] == ["delete"]
+    assert "Already done in this run: delete of fn (qualifier 1)" in result["msg"]
+    assert "state: forgotten" in result["msg"]
+
+
+def test_the_first_of_two_invocations_failing_says_nothing_was_invoked_before_it(run_module, scripted):
+    stored = Record(Target("fn", "1"), "CRUD", "tf", {}, {"a": 1}, None)
+    scripted(BotoCoreError())
+    result = run_module(lambda_invocation.main, module_args(stored, qualifier="2", input={"a": 1}, lifecycle_scope="CRUD"))
+    assert "nothing was invoked before it" in result["msg"] and result["changed"] is False
+    assert ".:" not in result["msg"]
+
+
+def test_a_function_error_message_has_no_stray_full_stop(run_module, scripted):
+    scripted(ok(b'{"errorMessage":"table users exists.","errorType":"ValueError"}', FunctionError="Unhandled"))
+    result = run_module(lambda_invocation.main, module_args(input={"a": 1}))
+    assert result["msg"].endswith("ValueError: table users exists. The stored record is unchanged.")
+
+
+def test_tenant_id_needs_a_botocore_that_knows_tenant_id(run_module, scripted, monkeypatch):
+    client = scripted(ok(b"null"))
+    monkeypatch.setattr(AnsibleAWSModule, "botocore_at_least", lambda self, desired: desired != "1.41.0")
+    result = run_module(lambda_invocation.main, module_args(input={"a": 1}, tenant_id="acme"))
+    assert result["failed"] is True and client.calls == []
+    assert "botocore>=1.41.0" in result["msg"] and "tenant_id" in result["msg"]
+    # without tenant_id the same botocore is fine
+    run_module(lambda_invocation.main, module_args(input={"a": 1}))
+    assert len(client.calls) == 1
+
+
+def test_a_missing_region_names_the_options_and_the_group(run_module, scripted, monkeypatch, tmp_path):
+    for name in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    client = scripted(ok(b"null"))
+    args = module_args(input={"a": 1})
+    del args["region"]
+    result = run_module(lambda_invocation.main, args)
+    assert result["failed"] is True and client.calls == []
+    for word in ("no AWS region", "region", "aws_region", "group/cloudhooks.aws.aws", "group/amazon.aws.aws does not"):
+        assert word in result["msg"]
+
+
+# -- what is sent, what is returned ---------------------------------------------------
+
+
+def test_check_mode_never_asks_for_the_log(run_module, lambda_stub):
+    stubber = lambda_stub[0]
+    stubber.add_response("invoke", {"StatusCode": 204}, {
+        "FunctionName": "fn", "Qualifier": "$LATEST", "InvocationType": "DryRun", "Payload": b'{"a":1}'})
+    result = run_module(lambda_invocation.main, module_args(input={"a": 1}, tail_log=True, _ansible_check_mode=True))
+    assert result["invocations"][0]["dry_run"] is True
+
+
+def test_the_delete_response_never_becomes_the_result(run_module, lambda_stub):
+    stubber = lambda_stub[0]
+    stored = Record(Target("fn"), "CRUD", "tf", {}, {"a": 1}, '"old"')
+    expect(stubber, b'{"a":1,"tf":{"action":"delete","prev_input":{"a":1}}}', ok(b'"deleted"'))
+    result = run_module(lambda_invocation.main, module_args(stored, input=None, state="absent"))
+    assert result["result"] is None and result["invocations"][0]["response"] == '"deleted"'
+    expect(stubber, b'{"a":1,"tf":{"action":"delete","prev_input":{"a":1}}}', ok(b'"deleted"'))
+    expect(stubber, b'{"a":1,"tf":{"action":"create","prev_input":null}}', ok(b'"created"'))
+    result = run_module(lambda_invocation.main, module_args(stored, input={"a": 1}, lifecycle_scope="CRUD", force=True))
+    assert result["result"] == '"created"'
+
+
+def test_client_config_is_amazon_aws_merge_of_the_users_and_ours(run_module, monkeypatch):
+    """Through the real AnsibleAWSModule.client: the client the module invokes with has the user's
+    aws_config, with retries, read_timeout and connect_timeout set by the module."""
+    original = AnsibleAWSModule.client
+    made: Dict[str, Any] = {}
+
+    def spy(self, service, retry_decorator=None, **extra):
+        wrapped = original(self, service, retry_decorator=retry_decorator, **extra)
+        stubber = Stubber(wrapped.client)
+        stubber.add_response("invoke", ok(b"null"), {
+            "FunctionName": "fn", "Qualifier": "$LATEST", "InvocationType": "RequestResponse", "Payload": b'{"a":1}'})
+        stubber.activate()
+        made["client"], made["stubber"] = wrapped.client, stubber
+        return wrapped
+
+    monkeypatch.setattr(AnsibleAWSModule, "client", spy)
+    user = {"retries": {"max_attempts": 10}, "read_timeout": 3, "connect_timeout": 1, "user_agent_extra": "mine",
+            "tcp_keepalive": True}
+    result = run_module(lambda_invocation.main, module_args(
+        input={"a": 1}, timeout=7, aws_config=user, endpoint_url="http://127.0.0.1:9"))
+    assert not result.get("failed")
+    made["stubber"].assert_no_pending_responses()
+    config = made["client"].meta.config
+    assert config.retries["total_max_attempts"] == 1 and "max_attempts" not in config.retries
+    assert (config.read_timeout, config.connect_timeout) == (7, 30)
+    assert config.tcp_keepalive is True and "mine" in config.user_agent_extra
+    assert made["client"].meta.endpoint_url == "http://127.0.0.1:9"
+    assert made["client"].meta.region_name == "us-east-1"
+
+
+def test_the_aws_config_settings_the_module_overrides_are_all_documented_and_overridden():
+    user = {"retries": {"max_attempts": 5}, "read_timeout": 1, "connect_timeout": 1, "tcp_keepalive": True}
+    config = lambda_invocation.client_config(user, 42)
+    assert set(lambda_invocation.OVERRIDDEN_AWS_CONFIG) == {"retries", "read_timeout", "connect_timeout"}
+    assert (config.retries, config.read_timeout, config.connect_timeout, config.tcp_keepalive) == (
+        {"total_max_attempts": 1}, 42, 30, True)
+    note = " ".join(lambda_invocation.DOCUMENTATION.split())
+    assert "except C(retries), C(read_timeout) and C(connect_timeout), which this module sets itself" in note

@@ -1,0 +1,56 @@
+# -*- coding: utf-8 -*-
+# Copyright: cloudhooks.aws contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The options of cloudhooks.aws.lambda_invocation, in one place.
+
+The action plugin checks a task's options against OPTION_SPEC before anything else happens;
+the module builds its argument_spec from it (AnsibleAWSModule adds the AWS connection options).
+Standard library only: the action plugin imports this on the path that never loads botocore.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict
+
+CREATE_ONLY = "CREATE_ONLY"
+CRUD = "CRUD"
+SCOPES = (CREATE_ONLY, CRUD)
+
+PRESENT = "present"
+ABSENT = "absent"
+FORGOTTEN = "forgotten"
+STATES = (PRESENT, ABSENT, FORGOTTEN)
+
+DEFAULT_QUALIFIER = "$LATEST"
+DEFAULT_TERRAFORM_KEY = "tf"
+# Long enough for a function that runs Lambda's 15-minute maximum, plus start-up and transfer.
+DEFAULT_TIMEOUT = 960
+
+# The options a task gives, in Ansible's argument_spec form.
+OPTION_SPEC: Dict[str, Dict[str, Any]] = {
+    "function_name": {"type": "str", "required": True},
+    "input": {"type": "raw"},
+    "lifecycle_scope": {"type": "str", "default": CREATE_ONLY, "choices": list(SCOPES)},
+    "qualifier": {"type": "str", "default": DEFAULT_QUALIFIER},
+    "terraform_key": {"type": "str", "default": DEFAULT_TERRAFORM_KEY, "no_log": False},
+    "triggers": {"type": "raw"},
+    "state": {"type": "str", "default": PRESENT, "choices": list(STATES)},
+    "id": {"type": "str"},
+    "force": {"type": "bool", "default": False},
+    "tenant_id": {"type": "str"},
+    "tail_log": {"type": "bool", "default": False},
+    "timeout": {"type": "int", "default": DEFAULT_TIMEOUT},
+}
+
+# The connection options (and aliases) that AnsibleAWSModule adds to every AWS module. The action
+# plugin accepts them without importing amazon.aws (which imports botocore) on the no-change path,
+# and passes them on to the module unchanged; a unit test keeps this list equal to amazon.aws's
+# aws_argument_spec() (10.1.2 and 11.x, the versions galaxy.yml allows and the tests run on).
+AWS_CONNECTION_OPTIONS = frozenset(
+    (
+        "access_key", "aws_access_key", "aws_access_key_id", "aws_ca_bundle", "aws_config",
+        "aws_endpoint_url", "aws_profile", "aws_region", "aws_secret_access_key", "aws_secret_key",
+        "aws_session_token", "debug_botocore_endpoint_logs", "endpoint_url", "profile", "region",
+        "secret_key", "session_token", "validate_certs",
+    )
+)
