@@ -11,6 +11,7 @@ module, which makes the AWS calls. The record that results goes back as one fact
 from __future__ import annotations
 
 import json
+import os
 from typing import Any, Dict, List, Optional, Tuple
 
 from ansible import constants as C
@@ -23,7 +24,9 @@ from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import pa
 from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import plan_stored
 from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import shared_record_warning
 from ansible_collections.cloudhooks.aws.plugins.module_utils.options import AWS_CONNECTION_OPTIONS
+from ansible_collections.cloudhooks.aws.plugins.module_utils.options import CONTROLLER_ONLY_OPTIONS
 from ansible_collections.cloudhooks.aws.plugins.module_utils.options import OPTION_SPEC
+from ansible_collections.cloudhooks.aws.plugins.module_utils.terraform_state import terraform_source
 
 MODULE = "cloudhooks.aws.lambda_invocation"
 _VALIDATOR = ArgumentSpecValidator(OPTION_SPEC)
@@ -58,7 +61,11 @@ class ActionModule(ActionBase):
             earlier, stored = self._from_an_earlier_attempt(task_vars, fact)
             if not earlier:
                 stored = self._stored(task_vars, fact)
-            the_plan = plan_stored(stored, desired)
+            # Adopting Terraform state: read only when there is no record (docs/terraform.md).
+            source = terraform_source(options, self._loader.path_dwim if self._loader else os.path.abspath)
+            the_plan = plan_stored(stored, desired, source.adopt if source else None)
+            if source and _readable(stored) is not None:
+                self._display.v("%s: a record exists for id %r; terraform_state and terraform_address are ignored" % (MODULE, desired.id))
             shared = shared_record_warning(_readable(stored), desired, self._task_uuid())
         except LifecycleError as exc:
             result.update(failed=True, msg=str(exc))
@@ -74,7 +81,7 @@ class ActionModule(ActionBase):
         if the_plan.invocations:
             # The planned payloads carry the input; sending it a second time would double the size
             # of the module's arguments for nothing. The AWS connection options go on unchanged.
-            module_args = {k: v for k, v in args.items() if k not in ("input", "triggers")}
+            module_args = {k: v for k, v in args.items() if k not in ("input", "triggers") and k not in CONTROLLER_ONLY_OPTIONS}
             module_args["_invocations"] = [invocation.describe() for invocation in the_plan.invocations]
             module_result = self._execute_module(module_name=MODULE, module_args=module_args, task_vars=task_vars)
             if module_result.get("failed"):
