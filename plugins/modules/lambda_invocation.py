@@ -154,7 +154,7 @@ options:
       - Read only when there is no record for O(id) yet. The instance at O(terraform_address) becomes
         the record (its function, qualifier, tenant, scope, key, triggers, input and result); a state
         written by a provider before 5.1 (schema version 0) has no scope or key, and Terraform's
-        defaults (V(CREATE_ONLY), V(tf)) are taken. Then the task is planned as usual from that record:
+        defaults (V(CREATE_ONLY), V(tf)) are taken. Then the task is planned as usual from that record;
         when its input and triggers are those Terraform sent, nothing is invoked and the record is
         stored (RV(action=adopt), changed); otherwise what the next C(terraform apply) would do
         (an V(update) in CRUD scope with C(prev_input) set to Terraform's input, a replacement).
@@ -410,7 +410,9 @@ diff:
   type: dict
   contains:
     before:
-      description: Target, scope, key, triggers and input of the stored record; empty when there is none.
+      description:
+        - Target, scope, key, triggers and input of the stored record; when there is none, of the instance
+          taken from O(terraform_state), or empty.
       returned: in diff mode
       type: dict
     after:
