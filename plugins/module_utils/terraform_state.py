@@ -223,7 +223,7 @@ def parse_state(text: Union[str, bytes], source: str) -> State:
                 "'tofu show -json' with the encryption configured" % where
             )
         if "format_version" in data and "version" not in data:
-            major = str(data["format_version"]).split(".")[0]
+            major = str(data["format_version"]).split(".", maxsplit=1)[0]
             if major != "1":
                 raise LifecycleError(
                     "%s is 'terraform show -json' output of format_version %s; this module reads 1.x"
