@@ -159,7 +159,8 @@ options:
         stored (RV(action=adopt), changed); otherwise what the next C(terraform apply) would do
         (an V(update) in CRUD scope with C(prev_input) set to Terraform's input, a replacement).
       - The instance must invoke the task's target (the same function, written as a name, a partial ARN
-        or an ARN; the same O(qualifier) and O(tenant_id)); otherwise the task fails naming both.
+        or an ARN; the same O(qualifier) and O(tenant_id)); otherwise the task fails naming both. A tainted
+        instance, which the next C(terraform apply) would replace, is refused unless O(force=true) replaces it.
       - Once a record exists the option is ignored (a verbose message says so). With
         O(state=absent) the adopted record is removed as any record is (in CRUD scope, C(delete) is
         sent with Terraform's input); with O(state=forgotten) the state is not read.

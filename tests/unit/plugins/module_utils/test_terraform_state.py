@@ -408,3 +408,26 @@ def test_a_state_edited_between_two_reads_is_read_again(tmp_path):
     assert tf.load_state(str(path)).instances
     path.write_text('{"format_version": "1.0", "values": {"root_module": {}}}')
     assert tf.load_state(str(path)).instances == ()
+
+
+@pytest.mark.parametrize("fmt", ["state", "show-json"])
+def test_a_tainted_instance_is_refused_unless_force_replaces_it_as_terraform_would(tmp_path, fmt):
+    if fmt == "state":
+        data = json.loads(V6.read_text())
+        data["resources"][1]["instances"][0]["status"] = "tainted"
+    else:
+        data = json.loads(SHOW_V6.read_text())
+        data["values"]["root_module"]["resources"][1]["tainted"] = True
+    path = tmp_path / "tainted.json"
+    path.write_text(json.dumps(data))
+    params = dict(function_name="seed-db", input={"tables": ["users", "orders"]}, triggers={"code": "f3a9c1"})
+    assert "aws_lambda_invocation.seed is tainted: the next terraform apply would replace it" in error_of(
+        path, "aws_lambda_invocation.seed", **params)
+    p = plan_for(path, "aws_lambda_invocation.seed", force=True, **params)
+    assert p.action == "replace" and [i.action for i in p.invocations] == ["create"]
+
+
+def test_show_json_of_a_plan_is_not_a_state(tmp_path):
+    path = tmp_path / "plan.json"
+    path.write_text('{"format_version": "1.2", "planned_values": {}, "resource_changes": [], "prior_state": {}}')
+    assert "output of a plan, not of a state" in error_of(path, "aws_lambda_invocation.seed")
