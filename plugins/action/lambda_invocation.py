@@ -24,7 +24,6 @@ from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import pa
 from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import plan_stored
 from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import shared_record_warning
 from ansible_collections.cloudhooks.aws.plugins.module_utils.options import AWS_CONNECTION_OPTIONS
-from ansible_collections.cloudhooks.aws.plugins.module_utils.options import CONTROLLER_ONLY_OPTIONS
 from ansible_collections.cloudhooks.aws.plugins.module_utils.options import OPTION_SPEC
 from ansible_collections.cloudhooks.aws.plugins.module_utils.terraform_state import terraform_source
 
@@ -81,7 +80,7 @@ class ActionModule(ActionBase):
         if the_plan.invocations:
             # The planned payloads carry the input; sending it a second time would double the size
             # of the module's arguments for nothing. The AWS connection options go on unchanged.
-            module_args = {k: v for k, v in args.items() if k not in ("input", "triggers") and k not in CONTROLLER_ONLY_OPTIONS}
+            module_args = {k: v for k, v in args.items() if k not in ("input", "triggers")}
             module_args["_invocations"] = [invocation.describe() for invocation in the_plan.invocations]
             module_result = self._execute_module(module_name=MODULE, module_args=module_args, task_vars=task_vars)
             if module_result.get("failed"):

@@ -229,6 +229,11 @@ def parse_state(text: Union[str, bytes], source: str) -> State:
                     "%s is 'terraform show -json' output of format_version %s; this module reads 1.x"
                     % (where, data["format_version"])
                 )
+            if "values" not in data and ("planned_values" in data or "resource_changes" in data):
+                raise LifecycleError(
+                    "%s is 'terraform show -json' output of a plan, not of a state; run 'terraform show -json' "
+                    "without a plan file, or 'terraform state pull'" % where
+                )
             return State("terraform show -json output", tuple(_show_json_instances(data)))
         if "version" in data:
             if data["version"] != 4:
@@ -449,6 +454,12 @@ class TerraformSource:
         """
         state = load_state(self.path)
         instance = find_instance(state, self.address, self.path)
+        if instance.tainted and not desired.force:
+            raise LifecycleError(
+                "%s is tainted: the next terraform apply would replace it and invoke the function again. Give "
+                "force: true to do that here, or run 'terraform untaint %s' and take a new copy of the state to "
+                "adopt it as it is" % (self.describe(), self.address)
+            )
         record = record_of(instance, self.path)
         region = instance.attributes.get("region")
         region = region if isinstance(region, str) and region else None

@@ -381,7 +381,6 @@ def test_an_adopted_record_with_another_input_is_one_update_from_terraforms_inpu
     sent_args = action._execute_module.call_args.kwargs["module_args"]
     assert [i["payload"] for i in sent_args["_invocations"]] == [
         '{"plan":"platinum","tenant":"acme","tf":{"action":"update","prev_input":{"plan":"gold","tenant":"acme"}}}']
-    assert "terraform_state" not in sent_args and "terraform_address" not in sent_args  # the controller's options
     assert Record.from_fact(result["ansible_facts"][fact_name("tenant-acme")]).input == {"plan": "platinum", "tenant": "acme"}
 
 
