@@ -106,16 +106,24 @@ def test_a_changed_input_sends_one_update_whose_prev_input_is_terraforms_input(f
     fns, _state, variables = deploy(functions, tmp_path)
     changed = dict(json.loads(TENANT_TEXT["initech"]), plan="gold")
     variables["tenants"] = dict(variables["tenants"], initech=changed)
+    previous = json.loads(TENANT_TEXT["initech"])
+
+    plan = ansible.run("adopt.yml", check=True, diff=True, **variables)
+    assert plan.rc == 0, plan.output
+    initech = plan.item(2)
+    assert (initech["action"], initech["diff"]["before"]["input"], initech["diff"]["after"]["input"]) == (
+        "update", previous, changed)
+    assert "lambda_invocation: update (taken from Terraform state; input changed)" in plan.stdout
+    assert ansible.record("tenant-initech") is None and fns["tenant"].events() == []
 
     run = ansible.run("adopt.yml", **variables)
     assert run.rc == 0, run.output
     assert [i["action"] for i in run.items()] == ["adopt", "adopt", "update", "adopt", "adopt"]
-    previous = json.loads(TENANT_TEXT["initech"])
     assert list(previous) == ["tenant", "plan", "seats", "name"] and previous["name"] == "Initéch <R&D>"
     assert fns["tenant"].events() == [compact({**changed, "tf": {"action": "update", "prev_input": previous}})]
     assert fns["tenant"].events()[0].endswith(
         '"prev_input":{"tenant":"initech","plan":"bronze","seats":9007199254740993,"name":"Initéch <R&D>"}}}')
-    assert invoked(fns) == {"tenant": dict(NOTHING, RequestResponse=1), "seed": NOTHING, "migrate": NOTHING}
+    assert invoked(fns) == {"tenant": dict(NOTHING, RequestResponse=1, DryRun=1), "seed": NOTHING, "migrate": NOTHING}
     assert ansible.record("tenant-initech")["input"] == changed
 
 
