@@ -271,7 +271,7 @@ def _v4_instances(data: Mapping[str, Any]) -> List[Instance]:
                 raise ValueError("%s holds flat (legacy) attributes; refresh it with a current provider" % resource["name"])
             address = Address(module, resource["mode"], resource["type"], resource["name"], _instance_key(key))
             found.append(Instance(address, int(instance.get("schema_version") or 0),
-                                  instance.get("attributes") or {}, instance.get("status") == "tainted"))
+                                  _attributes(instance.get("attributes")), instance.get("status") == "tainted"))
     return found
 
 
@@ -286,9 +286,17 @@ def _show_json_instances(data: Mapping[str, Any]) -> List[Instance]:
                 continue
             address = Address(path, resource["mode"], resource["type"], resource["name"], _instance_key(resource.get("index")))
             found.append(Instance(address, int(resource.get("schema_version") or 0),
-                                  resource.get("values") or {}, bool(resource.get("tainted"))))
+                                  _attributes(resource.get("values")), bool(resource.get("tainted"))))
         pending.extend(module.get("child_modules") or [])
     return found
+
+
+def _attributes(value: Any) -> Mapping[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ValueError("the attributes of an instance are not an object")
+    return value
 
 
 def _instance_key(key: Any) -> Optional[InstanceKey]:

@@ -288,6 +288,13 @@ def test_a_directory():
     ('{"format_version": "2.0"}', "format_version 2.0; this module reads 1.x"),
     ('{"serial": 1, "lineage": "x", "meta": {}, "encrypted_data": "AAAA"}', "is encrypted (OpenTofu state encryption)"),
     ('{"version": 4, "resources": [{"mode": "managed", "instances": [{}]}]}', "its resources cannot be read (missing 'type')"),
+    ('{"version": 4, "resources": [{"mode": "managed", "type": "t", "name": "n", "instances": [{"attributes": [1]}]}]}',
+     "its resources cannot be read (the attributes of an instance are not an object)"),
+    ('{"version": 4, "resources": [{"module": "module.", "mode": "managed", "type": "t", "name": "n", "instances": [{}]}]}',
+     "its resources cannot be read (a name was expected at character 8)"),
+    ('{"version": 4, "resources": {"a": 1}}', "its resources cannot be read"),
+    ('{"format_version": "1.0", "values": {"root_module": {"resources": [{"mode": "managed", "type": "t", '
+     '"name": "n", "index": true, "values": {}}]}}}', "its resources cannot be read (an instance key True is neither"),
 ])
 def test_not_a_state(tmp_path, content, message):
     path = tmp_path / "bad.tfstate"
