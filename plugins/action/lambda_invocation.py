@@ -12,6 +12,7 @@ back as one fact per id.
 from __future__ import annotations
 
 import json
+import os
 from typing import Any, Dict, List, Optional, Tuple
 
 from ansible import constants as C
@@ -25,6 +26,7 @@ from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import pl
 from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import shared_record_warning
 from ansible_collections.cloudhooks.aws.plugins.module_utils.options import AWS_CONNECTION_OPTIONS
 from ansible_collections.cloudhooks.aws.plugins.module_utils.options import OPTION_SPEC
+from ansible_collections.cloudhooks.aws.plugins.module_utils.terraform_state import terraform_source
 
 MODULE = "cloudhooks.aws.lambda_invocation"
 _VALIDATOR = ArgumentSpecValidator(OPTION_SPEC)
@@ -56,7 +58,11 @@ class ActionModule(ActionBase):
             desired = parse_desired(options)
             fact = fact_name(desired.id)
             stored, earlier = self._stored(task_vars, fact)
-            the_plan = plan_stored(stored, desired)
+            # Adopting Terraform state: read only when there is no record (docs/terraform.md).
+            source = terraform_source(options, self._loader.path_dwim if self._loader else os.path.abspath)
+            the_plan = plan_stored(stored, desired, source.adopt if source else None)
+            if source and _readable(stored) is not None:
+                self._display.v("%s: a record exists for id %r; terraform_state and terraform_address are ignored" % (MODULE, desired.id))
             shared = shared_record_warning(_readable(stored), desired, self._task_uuid())
         except LifecycleError as exc:
             result.update(failed=True, msg=str(exc))

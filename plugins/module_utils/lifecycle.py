@@ -17,7 +17,7 @@ import math
 from decimal import Decimal
 import re
 from dataclasses import dataclass, field, replace
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 from ansible_collections.cloudhooks.aws.plugins.module_utils.arn import FunctionNameError
 from ansible_collections.cloudhooks.aws.plugins.module_utils.arn import parse_function_name
@@ -195,7 +195,7 @@ class Plan:
     says why this action was chosen, in the words of docs/lifecycle.md.
     """
 
-    action: str  # create, update, replace, delete, forget, none
+    action: str  # create, update, replace, delete, forget, adopt, none
     changed: bool
     invocations: Tuple[Invocation, ...] = ()
     record: Optional[Record] = None
@@ -384,10 +384,13 @@ def plan(record: Optional[Record], desired: Desired) -> Plan:
     return _checked(Plan("none", False, (), record, store=False, result=record.result, reason="nothing changed"), diff)
 
 
-def plan_stored(value: Any, desired: Desired) -> Plan:
+def plan_stored(value: Any, desired: Desired, adopt: Optional[Callable[[Desired], Record]] = None) -> Plan:
     """plan() from a stored fact's value.
 
     With state: forgotten even an unreadable record is dropped: that is the way out of it.
+    ``adopt`` (the task's terraform_state and terraform_address) gives the record to start from
+    when there is none; it is not called when a record exists, nor with state: forgotten, which
+    has nothing to drop.
     """
     try:
         record = Record.from_fact(value)
@@ -396,7 +399,25 @@ def plan_stored(value: Any, desired: Desired) -> Plan:
             raise
         diff: Dict[str, Any] = {"before": {"unreadable record": value}, "after": {}}
         return _checked(Plan("forget", True, (), None, store=True, reason="state: forgotten; the stored record was unreadable"), diff)
+    if record is None and adopt is not None and desired.state != FORGOTTEN:
+        return plan_adopted(adopt(desired), desired)
     return plan(record, desired)
+
+
+def plan_adopted(record: Record, desired: Desired) -> Plan:
+    """plan() from a record taken from Terraform state, as the next ``terraform apply`` would go on.
+
+    Where nothing differs, the action is ``adopt``: nothing is invoked, the record is stored
+    (changed). Otherwise the plan is the usual one from that record (an update whose prev_input
+    is Terraform's input, a replace, a delete), and its reason says where the record came from.
+    """
+    usual = plan(record, desired)
+    if usual.action == "none":
+        adopted = replace(usual, action="adopt", changed=True, store=True,
+                          reason="taken from Terraform state; input and triggers are those Terraform sent, nothing is invoked")
+    else:
+        adopted = replace(usual, reason="taken from Terraform state; " + usual.reason)
+    return _checked(adopted, usual.diff)
 
 
 def shared_record_warning(record: Optional[Record], desired: Desired, task_uuid: Optional[str]) -> Optional[str]:

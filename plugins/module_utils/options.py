@@ -40,6 +40,10 @@ OPTION_SPEC: Dict[str, Dict[str, Any]] = {
     "tenant_id": {"type": "str"},
     "tail_log": {"type": "bool", "default": False},
     "timeout": {"type": "int", "default": DEFAULT_TIMEOUT},
+    # Read by the action plugin only, when there is no record yet (docs/terraform.md); the module
+    # accepts and ignores them.
+    "terraform_state": {"type": "path"},
+    "terraform_address": {"type": "str"},
 }
 
 # The connection options (and aliases) that AnsibleAWSModule adds to every AWS module. The action

@@ -145,6 +145,39 @@ options:
         running.
     type: int
     default: 960
+  terraform_state:
+    description:
+      - A Terraform or OpenTofu state that already holds this invocation, to take it over without invoking
+        the function again. Either a state file of format version 4 (from a local backend, or the
+        output of C(terraform state pull)) or the output of C(terraform show -json); which one is
+        detected. A relative path is relative to the playbook's directory. Read on the controller.
+      - Read only when there is no record for O(id) yet. The instance at O(terraform_address) becomes
+        the record (its function, qualifier, tenant, scope, key, triggers, input and result); a state
+        written by a provider before 5.1 (schema version 0) has no scope or key, and Terraform's
+        defaults (V(CREATE_ONLY), V(tf)) are taken. Then the task is planned as usual from that record;
+        when its input and triggers are those Terraform sent, nothing is invoked and the record is
+        stored (RV(action=adopt), changed); otherwise what the next C(terraform apply) would do
+        (an V(update) in CRUD scope with C(prev_input) set to Terraform's input, a replacement).
+      - The instance must invoke the task's target (the same function, written as a name, a partial ARN
+        or an ARN; the same O(qualifier) and O(tenant_id)); otherwise the task fails naming both. A tainted
+        instance, which the next C(terraform apply) would replace, is refused unless O(force=true) replaces it.
+      - Once a record exists the option is ignored (a verbose message says so). With
+        O(state=absent) the adopted record is removed as any record is (in CRUD scope, C(delete) is
+        sent with Terraform's input); with O(state=forgotten) the state is not read.
+      - Give it together with O(terraform_address). See C(docs/terraform.md) for a migration.
+    type: path
+    version_added: 0.2.0
+  terraform_address:
+    description:
+      - The resource instance address of the invocation in O(terraform_state), as Terraform prints it,
+        for example V(aws_lambda_invocation.seed), V(aws_lambda_invocation.tenant["acme"]) or
+        V(module.db.aws_lambda_invocation.migrate[0]).
+      - A resource with C(count) or C(for_each) needs the instance's index or key. An instance of one needs an
+        O(id) of its own, so that each instance keeps its own record.
+      - When the address is not in the state, the task fails and lists the C(aws_lambda_invocation)
+        instances there are. Give it together with O(terraform_state).
+    type: str
+    version_added: 0.2.0
   _invocations:
     description:
       - Internal. The invocations the action plugin of the same name planned, in order, with their
@@ -264,6 +297,17 @@ EXAMPLES = r"""
     function_name: tenant-provisioner
     state: forgotten
 
+- name: Take over what Terraform invoked, one for_each instance per key, without invoking again
+  cloudhooks.aws.lambda_invocation:
+    function_name: tenant-provisioner
+    id: "tenant-{{ item }}"
+    lifecycle_scope: CRUD
+    input:
+      tenant: "{{ item }}"
+    terraform_state: invocations.tfstate  # terraform state pull > invocations.tfstate
+    terraform_address: 'aws_lambda_invocation.tenant["{{ item }}"]'
+  loop: [acme, globex]
+
 - name: Connection options once for the whole play
   module_defaults:
     group/cloudhooks.aws.aws:
@@ -280,7 +324,8 @@ action:
   description:
     - What the run did (or, in check mode, would do).
     - V(create), V(update), V(replace), V(delete), V(forget) (O(state=absent) on a CREATE_ONLY
-      record, or O(state=forgotten)), or V(none). An V(update) with an empty RV(invocations) list means that only the
+      record, or O(state=forgotten)), V(adopt) (a record taken from O(terraform_state), nothing
+      invoked), or V(none). An V(update) with an empty RV(invocations) list means that only the
       record changed.
   returned: always
   type: str
@@ -366,7 +411,9 @@ diff:
   type: dict
   contains:
     before:
-      description: Target, scope, key, triggers and input of the stored record; empty when there is none.
+      description:
+        - Target, scope, key, triggers and input of the stored record; when there is none, of the instance
+          taken from O(terraform_state), or empty.
       returned: in diff mode
       type: dict
     after:

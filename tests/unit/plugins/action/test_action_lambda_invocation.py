@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any, Dict, Optional
 from unittest.mock import MagicMock
 
@@ -343,3 +344,68 @@ def test_a_retry_after_state_absent_does_not_delete_again():
     action._execute_module.assert_not_called()
     assert (result["action"], result["changed"]) == ("none", False)
     assert result["ansible_facts"] == {fact_name("fn"): None}
+
+
+# -- adopting Terraform state (terraform_state, terraform_address) ----------------------------
+
+TF_STATE = str(Path(__file__).resolve().parents[1] / "module_utils" / "fixtures" / "terraform" / "terraform-1.9-aws-6.25.tfstate")
+ACME_ARGS = {
+    "function_name": "tenant-provisioner", "id": "tenant-acme", "tenant_id": "acme", "lifecycle_scope": "CRUD",
+    "input": {"plan": "gold", "tenant": "acme"}, "terraform_state": TF_STATE,
+    "terraform_address": 'aws_lambda_invocation.tenant["acme"]',
+}
+ACME = Record(Target("tenant-provisioner", tenant_id="acme"), "CRUD", "tf", {}, {"plan": "gold", "tenant": "acme"},
+              '{"ok":true}')
+
+
+def test_without_a_record_the_terraform_instance_is_adopted_and_stored_without_the_module():
+    action = make_action(dict(ACME_ARGS))
+    result = action.run(task_vars={"ansible_facts": {}})
+    action._execute_module.assert_not_called()
+    assert (result["action"], result["changed"], result["invocations"]) == ("adopt", True, [])
+    assert Record.from_fact(result["ansible_facts"][fact_name("tenant-acme")]) == ACME
+    assert result["result"] == '{"ok":true}'
+
+
+def test_adopting_in_check_mode_shows_the_adopted_record_as_before_and_stores_nothing():
+    action = make_action(dict(ACME_ARGS, input={"plan": "platinum", "tenant": "acme"}), check_mode=True, diff=True,
+                         module_result={"changed": True, "invocations": [{"action": "update", "dry_run": True}]})
+    result = action.run(task_vars={"ansible_facts": {}})
+    assert (result["action"], result["changed"]) == ("update", True)
+    assert result["diff"]["before"]["input"] == {"plan": "gold", "tenant": "acme"}
+    assert "ansible_facts" not in result
+
+
+def test_an_adopted_record_with_another_input_is_one_update_from_terraforms_input():
+    module_result = {"changed": True, "invocations": [{"action": "update"}], "result": '{"ok":2}'}
+    action = make_action(dict(ACME_ARGS, input={"plan": "platinum", "tenant": "acme"}), module_result=module_result)
+    result = action.run(task_vars={"ansible_facts": {}})
+    sent_args = action._execute_module.call_args.kwargs["module_args"]
+    assert [i["payload"] for i in sent_args["_invocations"]] == [
+        '{"plan":"platinum","tenant":"acme","tf":{"action":"update","prev_input":{"plan":"gold","tenant":"acme"}}}']
+    assert Record.from_fact(result["ansible_facts"][fact_name("tenant-acme")]).input == {"plan": "platinum", "tenant": "acme"}
+
+
+def test_with_a_record_the_terraform_options_are_ignored_and_verbose_output_says_so():
+    stored = Record(Target("tenant-provisioner", tenant_id="acme"), "CRUD", "tf", {}, {"plan": "gold", "tenant": "acme"})
+    action = make_action(dict(ACME_ARGS, terraform_state="/nonexistent.tfstate"))
+    result = action.run(task_vars=facts_with("tenant-acme", stored))
+    assert result["action"] == "none" and not result.get("failed")
+    [message] = [c.args[0] for c in action._display.v.call_args_list]
+    assert "a record exists for id 'tenant-acme'; terraform_state and terraform_address are ignored" in message
+
+
+def test_a_wrong_address_fails_before_the_module_and_stores_nothing():
+    action = make_action(dict(ACME_ARGS, terraform_address='aws_lambda_invocation.tenant["initech"]'))
+    result = action.run(task_vars={"ansible_facts": {}})
+    action._execute_module.assert_not_called()
+    assert result["failed"] is True and "ansible_facts" not in result
+    assert result["msg"].startswith('terraform_address aws_lambda_invocation.tenant["initech"] is not in terraform_state')
+
+
+def test_a_relative_terraform_state_is_read_from_the_playbooks_directory():
+    action = make_action(dict(ACME_ARGS, terraform_state="terraform-1.9-aws-6.25.tfstate"))
+    action._loader = MagicMock()
+    action._loader.path_dwim.side_effect = lambda p: str(Path(TF_STATE).parent / p)
+    assert action.run(task_vars={"ansible_facts": {}})["action"] == "adopt"
+    action._loader.path_dwim.assert_called_with("terraform-1.9-aws-6.25.tfstate")
