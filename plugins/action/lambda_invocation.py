@@ -37,6 +37,13 @@ HOW_TO_KEEP = (
 )
 
 
+# The record each task stored, per (task uuid, host, fact), in this worker process. A task retried
+# with until/retries runs its attempts in one worker, and ansible-core does not hand an attempt's
+# facts back to the next one on every version (2.21 gives none back to a task with delegate_facts),
+# so the next attempt reads what the earlier one wrote here, and invokes nothing again.
+_WRITTEN: Dict[Tuple[str, str, str], Any] = {}
+
+
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
 
@@ -96,6 +103,7 @@ class ActionModule(ActionBase):
         if the_plan.store and not check_mode:
             new_record = the_plan.with_result(result_text, self._task_uuid())
             result["ansible_facts"] = {fact: new_record.to_fact() if new_record else None}
+            _WRITTEN[self._written_key(task_vars, fact)] = result["ansible_facts"][fact]
         elif earlier and not check_mode:
             # Ansible keeps the facts of the last attempt only: hand on what the earlier one stored.
             result["ansible_facts"] = {fact: stored}
@@ -120,35 +128,17 @@ class ActionModule(ActionBase):
 
         Read from the facts of the host that Ansible stores this task's facts on.
         """
-        found, value = self._from_an_earlier_attempt(task_vars, fact)
-        if found:
-            return value, True
+        key = self._written_key(task_vars, fact)
+        if key in _WRITTEN:
+            return _WRITTEN[key], True
         if self._task.delegate_to and self._task.delegate_facts:
             delegated = (task_vars.get("ansible_delegated_vars") or {}).get(self._task.delegate_to) or {}
             return (delegated.get("ansible_facts") or {}).get(fact), False
         return (task_vars.get("ansible_facts") or {}).get(fact), False
 
-    def _from_an_earlier_attempt(self, task_vars: Dict[str, Any], fact: str) -> Tuple[bool, Any]:
-        """(True, value) when an earlier attempt of this very task (until/retries) set the fact.
-
-        Between attempts Ansible hands the task's facts back only in its own variables, never where
-        facts are read on a first attempt nor where a delegated host's facts are (delegate_facts):
-        under ansible_facts.ansible_facts (only such a copy puts them there), and as a top-level
-        variable and in the registered result, where a record written by this task (its uuid) is the
-        newest one. A null there means that the earlier attempt forgot the record.
-        """
-        facts = task_vars.get("ansible_facts") or {}
-        copied = facts.get("ansible_facts")
-        if isinstance(copied, dict) and fact in copied:
-            return True, copied[fact]
-        uuid = self._task_uuid()
-        registered = task_vars.get(self._task.register) if isinstance(self._task.register, str) else None
-        registered_facts = (registered.get("ansible_facts") or {}) if isinstance(registered, dict) else {}
-        for value in (task_vars.get(fact), registered_facts.get(fact), facts.get(fact)):
-            earlier = _readable(value)
-            if uuid and earlier is not None and earlier.written_by == uuid:
-                return True, value
-        return False, None
+    def _written_key(self, task_vars: Dict[str, Any], fact: str) -> Tuple[str, str, str]:
+        host = self._task.delegate_to if self._task.delegate_to and self._task.delegate_facts else None
+        return (self._task_uuid() or "", str(host or task_vars.get("inventory_hostname") or ""), fact)
 
     @staticmethod
     def _options(args: Dict[str, Any]) -> Dict[str, Any]:

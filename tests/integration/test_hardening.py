@@ -51,7 +51,7 @@ def test_forgotten_is_the_way_out_of_a_delete_handler_that_fails(functions, ansi
 @pytest.mark.parametrize("delegate_facts", [True, False])
 def test_a_retried_task_invokes_once(functions, ansible, delegate_facts):
     fn = functions.deploy("retry")
-    run = ansible.run("retry.yml", function_name=fn.name, delegate_facts=delegate_facts)
+    run = ansible.run("retry.yml", function_name=fn.name, keep_on_controller=delegate_facts)
     assert run.outcome()["attempts"] == 2, run.output
     assert fn.counts()["RequestResponse"] == 1, run.output
     assert run.outcome()["action"] == "none"
