@@ -35,6 +35,7 @@ from antsibull_docs_parser.parser import Context, parse
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODULE = "cloudhooks.aws.lambda_invocation"
 
+
 class MarkdownCells(Formatter):
     """Ansible markup (as antsibull-docs-parser parses it) as Markdown that is safe inside a table
     cell: code spans for values, links to this page's rows for its own options and return values."""

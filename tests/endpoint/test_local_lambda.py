@@ -366,7 +366,7 @@ def test_running_processes_are_killed_with_their_children() -> None:
     running.add(proc)
     running.kill_all()
     assert proc.wait(timeout=10) == -signal.SIGKILL
-    for _ in range(100):  # the backgrounded sleep went with it (once init has reaped it)
+    for attempt in range(100):  # the backgrounded sleep went with it (once init has reaped it)
         try:
             os.killpg(proc.pid, 0)
         except ProcessLookupError:

@@ -49,7 +49,6 @@ if __name__ == "__main__" and not __package__:  # run as `python tools/local_lam
 import argparse
 import ipaddress
 import json
-import os
 import shutil
 import signal
 import sys
