@@ -44,11 +44,11 @@ class Direct:
     """The kept payloads run directly: medians, phases (bench/_phase_timer.py) and import groups."""
 
     runs: Dict[str, float]  # "python", "wrapper", and each module
-    phases: Dict[str, List[Dict[str, Any]]]
+    phases: Dict[int, Dict[str, List[Dict[str, Any]]]]  # by network latency (ms), then by module
     imports: Dict[str, Dict[str, float]]
 
-    def phase(self, name: str, key: str) -> float:
-        runs = self.phases.get(name) or []
+    def phase(self, name: str, key: str, latency_ms: int = 0) -> float:
+        runs = self.phases[latency_ms].get(name) or []
         if not runs:
             return math.nan
         if key == "calls":
@@ -57,15 +57,15 @@ class Direct:
             return median([r["session_s"] + r["client_s"] for r in runs])
         return median([r[key] for r in runs])
 
-    def calls_text(self, name: str) -> str:
-        runs = self.phases.get(name) or []
+    def calls_text(self, name: str, latency_ms: int = 0) -> str:
+        runs = self.phases[latency_ms].get(name) or []
         if not runs:
             return "-"
         ops: Dict[str, List[float]] = {}
         for r in runs:
             for i, (op, sec) in enumerate(r["calls"]):
                 ops.setdefault("%d. %s" % (i + 1, op), []).append(sec)
-        return "%s (%s)" % (ms(self.phase(name, "calls")), ", ".join(
+        return "%s (%s)" % (ms(self.phase(name, "calls", latency_ms)), ", ".join(
             "%s %s" % (op.split(". ", 1)[1], ms(median(v))) for op, v in ops.items()))
 
 
@@ -120,7 +120,7 @@ def _in_place(b: Harness) -> tuple[Dict[str, InPlace], Dict[str, Path]]:
 def _direct(b: Harness, payloads: Dict[str, Path]) -> Direct:
     env = b.base_env()
     runs: Dict[str, List[float]] = {"python": [], "wrapper": [], "ping": [], "lambda_invocation": [], "lambda_execute": []}
-    phases: Dict[str, List[Dict[str, Any]]] = {"lambda_invocation": [], "lambda_execute": []}
+    phases: Dict[int, Dict[str, List[Dict[str, Any]]]] = {ms: {n: [] for n in b.mode.profiles} for ms in b.mode.latencies_ms}
     for rep in range(b.mode.direct_reps):
         for name in rotate(list(runs), rep):
             if name == "python":
@@ -134,8 +134,11 @@ def _direct(b: Harness, payloads: Dict[str, Path]) -> Direct:
             runs[name].append(time.perf_counter() - start)
             if proc.returncode != 0 or (name in MODULES and b'"failed": true' in proc.stdout):
                 raise BenchError("running %s directly failed: %s" % (payloads.get(name, name), proc.stdout[-2000:]))
-        for name in b.mode.profiles:
-            phases[name].append(_phase_times(payloads[name], env, b.work))
+        for latency in b.mode.latencies_ms:  # the AWS calls timed inside the module process
+            b.endpoint.reset(latency)
+            for name in b.mode.profiles:
+                phases[latency][name].append(_phase_times(payloads[name], env, b.work))
+        b.endpoint.reset(0)
     imports = {name: _import_groups(payloads[name], env) if name in b.mode.profiles + ("ping",) else {} for name in MODULES}
     return Direct(runs={k: median(v) for k, v in runs.items()}, phases=phases, imports=imports)
 
@@ -176,8 +179,8 @@ def _rows(task_cost: Dict[str, float], in_place: Dict[str, InPlace], d: Direct) 
         row("  - importing cloudhooks.aws module_utils (lifecycle)", lambda n: ms(imports[n].get("cloudhooks.aws", 0.0)), ping="-"),
         row("  - botocore session + client creation (service model, endpoint rules)", lambda n: ms(d.phase(n, "client")), ping="-"),
         row("  - building waiters", lambda n: ms(d.phase(n, "waiter_s")), ping="-"),
-        row("  - AWS API calls at 0 ms: HTTP round trips (Invoke includes the handler's cold start on the endpoint)",
-            d.calls_text, ping="-"),
+        *[row("  - AWS API calls at %d ms: HTTP round trips (Invoke includes the handler's cold start on the endpoint)"
+              % latency, lambda n, at=latency: d.calls_text(n, at), ping="-") for latency in sorted(d.phases)],
         row("  - the rest (module code, argument checks, other imports, JSON)", lambda n: ms(rest.get(n, math.nan)), ping="-"),
         row("peak RSS of the module process (MB)", lambda n: "%.0f" % (in_place[n].rss_kb / 1024)),
     ]
@@ -189,6 +192,7 @@ def _jsonl(path: Path) -> List[Dict[str, Any]]:
 
 def _phase_times(payload: Path, env: Dict[str, str], work: Path) -> Dict[str, Any]:
     out = work / ("phases-%s.json" % payload.stem)
+    out.unlink(missing_ok=True)
     proc = subprocess.run([str(PY), str(BENCH / "_phase_timer.py"), str(payload), str(out)], capture_output=True,
                           env=env, timeout=300, check=False)
     if not out.exists():

@@ -74,7 +74,7 @@ class Mode:
 
 FULL = Mode(
     name="full", nochange_tasks=200, nochange_records=200, growth_records=(10, 500), nochange_rounds=5,
-    change_tasks=50, change_rounds=3, latencies_ms=(0, 20), size_bytes=5 * MB, breakdown_tasks=6, direct_reps=5,
+    change_tasks=50, change_rounds=5, latencies_ms=(0, 20), size_bytes=5 * MB, breakdown_tasks=6, direct_reps=5,
     cost_tasks=20, all_transitions=True, profiles=("lambda_invocation", "lambda_execute"),
 )
 SMOKE = Mode(
