@@ -4,7 +4,9 @@
 
 The page is generated from the module itself (``ansible-doc --json``: DOCUMENTATION with its
 doc fragments, EXAMPLES, RETURN), so edit the module, never the page. ``--check`` renders the
-page and fails, showing a diff, when the committed file differs.
+page and fails, showing a diff, when the committed file differs. Ansible's markup (``O()``,
+``C()``, ``RV()``, ...) is parsed by antsibull-docs-parser, as ansible-doc and the docsite do;
+MarkdownCells below only decides how each part looks in Markdown.
 
 ansible-doc is the one beside this Python (the project's venv) unless --ansible-doc says
 otherwise; collections are looked up in --collections-path (default .build/collections, which
@@ -22,115 +24,97 @@ import re
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Set
+from typing import Any, Dict, Iterable, List, Optional, Union
 
 import yaml
+from antsibull_docs_parser import dom
+from antsibull_docs_parser.format import Formatter
+from antsibull_docs_parser.md import to_md
+from antsibull_docs_parser.parser import Context, parse
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODULE = "cloudhooks.aws.lambda_invocation"
 
-# Ansible's documentation markup: https://docs.ansible.com/ansible/latest/dev_guide/ (developing
-# modules, "Linking and other format macros within module documentation").
-_MACRO = re.compile(r"\b(RV|O|V|E|P|C|I|B|M|U|L|HORIZONTALLINE)\b(\()?")
-_SEMANTIC = {"RV", "O", "V", "E", "P"}  # these allow \) and \\ escapes inside
 
-
-class Renderer:
-    """Turns Ansible markup into Markdown, linking options and return values to their rows."""
+class MarkdownCells(Formatter):
+    """Ansible markup (as antsibull-docs-parser parses it) as Markdown that is safe inside a table
+    cell: code spans for values, links to this page's rows for its own options and return values."""
 
     def __init__(self, fqcn: str, options: Iterable[str], returns: Iterable[str]) -> None:
         self.fqcn = fqcn
-        self.options = set(options)
-        self.returns = set(returns)
+        self.known = {"option": set(options), "return": set(returns)}
+
+    def format_text(self, part: dom.TextPart) -> str:
+        return _escape(part.text)
+
+    def format_error(self, part: dom.ErrorPart) -> str:
+        raise SystemExit("gen_docs: bad Ansible markup in %s's documentation: %s" % (self.fqcn, part.message))
+
+    def format_bold(self, part: dom.BoldPart) -> str:
+        return "**%s**" % _escape(part.text)
+
+    def format_italic(self, part: dom.ItalicPart) -> str:
+        return "*%s*" % _escape(part.text)
+
+    def format_code(self, part: dom.CodePart) -> str:
+        return _code(part.text)
+
+    def format_horizontal_line(self, part: dom.HorizontalLinePart) -> str:
+        return "<hr>"
+
+    def format_link(self, part: dom.LinkPart) -> str:
+        return "[%s](%s)" % (_escape(part.text), part.url)
+
+    def format_url(self, part: dom.URLPart) -> str:
+        return "<%s>" % part.url
+
+    def format_rst_ref(self, part: dom.RSTRefPart) -> str:
+        return _escape(part.text)
+
+    def format_module(self, part: dom.ModulePart, url: Optional[str]) -> str:
+        return _code(part.fqcn)
+
+    def format_plugin(self, part: dom.PluginPart, url: Optional[str]) -> str:
+        return "%s %s" % (_code(part.plugin.fqcn), _escape(part.plugin.type))
+
+    def format_env_variable(self, part: dom.EnvVariablePart) -> str:
+        return _code(part.name)
+
+    def format_option_value(self, part: dom.OptionValuePart) -> str:
+        return _code(part.value)
+
+    def format_option_name(self, part: dom.OptionNamePart, url: Optional[str]) -> str:
+        return self._reference(part, "option")
+
+    def format_return_value(self, part: dom.ReturnValuePart, url: Optional[str]) -> str:
+        return self._reference(part, "return")
+
+    def _reference(self, part: Union[dom.OptionNamePart, dom.ReturnValuePart], kind: str) -> str:
+        """O(name), O(name=value), O(fqcn#type:name): linked when the row is on this page."""
+        shown = part.name if part.value is None else "%s=%s" % (part.name, part.value)
+        if part.plugin is not None and part.plugin.fqcn != self.fqcn:
+            return _code(shown) + " of " + _code(part.plugin.fqcn)
+        dotted = ".".join(part.link)
+        if dotted in self.known[kind]:
+            return "[%s](#%s)" % (_code(shown), anchor(kind, dotted))
+        return _code(shown)
+
+
+class Renderer:
+    """Turns the module's documentation strings (Ansible markup) into Markdown."""
+
+    def __init__(self, fqcn: str, options: Iterable[str], returns: Iterable[str]) -> None:
+        self.context = Context(current_plugin=dom.PluginIdentifier(fqcn=fqcn, type="module"))
+        self.formatter = MarkdownCells(fqcn, options, returns)
 
     def text(self, value: Any) -> str:
-        """One paragraph (a string) of markup as Markdown."""
+        """One paragraph (a string), or several (a list, joined by spaces), as Markdown."""
         if value is None:
             return ""
         if isinstance(value, list):
             return " ".join(self.text(v) for v in value)
-        source = str(value)
-        out: List[str] = []
-        pos = 0
-        while pos < len(source):
-            match = _MACRO.search(source, pos)
-            if not match:
-                out.append(_escape(source[pos:]))
-                break
-            name, paren = match.group(1), match.group(2)
-            if name == "HORIZONTALLINE":
-                out.append(_escape(source[pos:match.start()]) + "<hr>")
-                pos = match.end()
-                continue
-            if not paren:
-                out.append(_escape(source[pos:match.end()]))
-                pos = match.end()
-                continue
-            arg, end = _argument(source, match.end(), name in _SEMANTIC)
-            if end < 0:  # no closing parenthesis: not markup
-                out.append(_escape(source[pos:match.end()]))
-                pos = match.end()
-                continue
-            out.append(_escape(source[pos:match.start()]))
-            out.append(self._macro(name, arg))
-            pos = end
-        return "".join(out)
-
-    def _macro(self, name: str, arg: str) -> str:
-        if name in ("C", "V", "E"):
-            return _code(arg)
-        if name == "I":
-            return "*%s*" % _escape(arg)
-        if name == "B":
-            return "**%s**" % _escape(arg)
-        if name == "U":
-            return "<%s>" % arg
-        if name == "L":
-            label, _sep, url = arg.rpartition(",")
-            return "[%s](%s)" % (_escape(label.strip()), url.strip())
-        if name == "M":
-            return _code(arg)
-        if name == "P":
-            fqcn, _sep, kind = arg.partition("#")
-            return "%s %s" % (_code(fqcn), _escape(kind)) if kind else _code(fqcn)
-        if name == "O":
-            return self._reference(arg, self.options, "option")
-        if name == "RV":
-            return self._reference(arg, self.returns, "return")
-        raise AssertionError(name)
-
-    def _reference(self, arg: str, known: Set[str], kind: str) -> str:
-        """O(name), O(name=value), O(fqcn#type:name): linked when the row is on this page."""
-        shown = arg
-        if "#" in arg and ":" in arg.split("#", 1)[1]:
-            plugin, _sep, rest = arg.partition("#")
-            shown = rest.split(":", 1)[1]
-            if plugin != self.fqcn:
-                return _code(shown) + " of " + _code(plugin)
-        name = shown.split("=", 1)[0]
-        if name in known:
-            return "[%s](#%s)" % (_code(shown), anchor(kind, name))
-        return _code(shown)
-
-
-def _argument(source: str, start: int, escapes: bool) -> "tuple[str, int]":
-    """The macro's argument from ``start`` to its closing parenthesis; end -1 when there is none."""
-    if not escapes:
-        close = source.find(")", start)
-        return (source[start:close], close + 1) if close >= 0 else ("", -1)
-    chars: List[str] = []
-    i = start
-    while i < len(source):
-        ch = source[i]
-        if ch == "\\" and i + 1 < len(source) and source[i + 1] in "\\)":
-            chars.append(source[i + 1])
-            i += 2
-            continue
-        if ch == ")":
-            return "".join(chars), i + 1
-        chars.append(ch)
-        i += 1
-    return "", -1
+        paragraphs = parse(str(value), self.context, errors="message")
+        return to_md(paragraphs, formatter=self.formatter, par_sep=" ", par_empty="", current_plugin=self.context.current_plugin)
 
 
 def _escape(text: str) -> str:
@@ -391,24 +375,27 @@ def main(argv: Optional[List[str]] = None) -> int:
         )
     page = render(args.module, ansible_doc(args.module, args.ansible_doc, args.collections_path))
     if args.check:
-        current = output.read_text(encoding="utf-8") if output.is_file() else ""
-        if current != page:
-            diff = difflib.unified_diff(
-                current.splitlines(True), page.splitlines(True),
-                fromfile="%s (committed)" % output, tofile="%s (from the module)" % output,
-            )
-            sys.stderr.write("".join(diff))
-            sys.stderr.write(
-                "gen_docs: %s is out of date with the module; run: .build/venv-<newest core>/bin/python scripts/gen_docs.py\n"
-                % output
-            )
-            return 1
-        print("gen_docs: %s matches the module" % output)
-        return 0
+        return check(output, page)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(page, encoding="utf-8")
     print("gen_docs: wrote %s" % output)
     return 0
+
+
+def check(output: Path, page: str) -> int:
+    """0 when `output` holds `page`; otherwise 1, with a diff and the command that fixes it."""
+    current = output.read_text(encoding="utf-8") if output.is_file() else ""
+    if current == page:
+        print("gen_docs: %s matches the module" % output)
+        return 0
+    diff = difflib.unified_diff(
+        current.splitlines(True), page.splitlines(True),
+        fromfile="%s (committed)" % output, tofile="%s (from the module)" % output,
+    )
+    sys.stderr.write("".join(diff))
+    sys.stderr.write("gen_docs: %s is out of date with the module; run scripts/gen_docs.py with the main venv's "
+                     "Python (.build/venv-*/bin/python)\n" % output)
+    return 1
 
 
 if __name__ == "__main__":

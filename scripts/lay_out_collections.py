@@ -90,7 +90,7 @@ def main() -> int:
     if args.requirements:
         unpack(args.requirements, args.dest, args.cache or args.dest / ".cache")
     if args.repo:
-        print(copy_self(args.repo, args.dest))
+        print(f"lay_out_collections: this working tree copied to {copy_self(args.repo, args.dest)}")
     return 0
 
 

@@ -12,7 +12,9 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
+import zipfile
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -312,6 +314,68 @@ def test_moto_reset_still_works(endpoint: str, lam: Any) -> None:
     assert payload["tag"] == "basic"
 
 
+def test_latency_delays_every_aws_response_and_nothing_else(
+    endpoint: str, lam: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from local_lambda import server as server_module
+
+    pauses: list[float] = []
+    monkeypatch.setattr(server_module, "_pause", pauses.append)
+    local_lambda.deploy(endpoint, "basic", source("basic"))
+    assert local_lambda.latency_ms(endpoint) == 0
+    lam.get_function(FunctionName="basic")
+    assert pauses == []
+
+    local_lambda.set_latency_ms(endpoint, 20)
+    try:
+        assert local_lambda.latency_ms(endpoint) == 20
+        lam.get_function(FunctionName="basic")
+        payload = invoke(lam, FunctionName="basic")[1]
+        local_lambda.api_requests(endpoint)  # the endpoint's own paths are not AWS: never delayed
+    finally:
+        local_lambda.set_latency_ms(endpoint, 0)
+    assert payload["tag"] == "basic"
+    assert pauses == [0.02, 0.02]  # GetFunction and Invoke, each once
+    lam.get_function(FunctionName="basic")
+    assert pauses == [0.02, 0.02]
+
+
+def test_latency_refuses_what_is_not_a_number(endpoint: str) -> None:
+    request = urllib.request.Request(endpoint + "/_local_lambda/latency?ms=-5", method="POST")
+    with pytest.raises(urllib.error.HTTPError) as raised:
+        urllib.request.build_opener(urllib.request.ProxyHandler({})).open(request, timeout=10)
+    assert raised.value.code == 400
+    assert local_lambda.latency_ms(endpoint) == 0
+
+
+def test_unpack_zip_is_all_or_nothing(tmp_path: Path) -> None:
+    from local_lambda.processes import unpack_zip
+
+    unpack_zip(local_lambda.zip_source("print(1)\n"), str(tmp_path / "good"))
+    assert (tmp_path / "good" / "index.py").read_text() == "print(1)\n"
+    with pytest.raises(zipfile.BadZipFile):
+        unpack_zip(b"not a zip", str(tmp_path / "bad"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["good"]  # no staging directory left behind
+
+
+def test_running_processes_are_killed_with_their_children() -> None:
+    from local_lambda.processes import RunningProcesses
+
+    running = RunningProcesses()
+    proc = subprocess.Popen(["sh", "-c", "sleep 300 & wait"], start_new_session=True)
+    running.add(proc)
+    running.kill_all()
+    assert proc.wait(timeout=10) == -signal.SIGKILL
+    for attempt in range(100):  # the backgrounded sleep went with it (once init has reaped it)
+        try:
+            os.killpg(proc.pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.05)
+    else:
+        pytest.fail("a process of the killed group is still running")
+
+
 def test_refuses_non_loopback_hosts() -> None:
     for host in ("0.0.0.0", "10.0.0.1", "example.com"):
         with pytest.raises(ValueError, match="loopback"):
@@ -320,13 +384,14 @@ def test_refuses_non_loopback_hosts() -> None:
 
 def test_command_line_server(tmp_path: Path) -> None:
     proc = subprocess.Popen(
-        [sys.executable, str(TOOLS / "local_lambda" / "server.py"), "--port", "0"],
+        [sys.executable, str(TOOLS / "local_lambda" / "server.py"), "--port", "0", "--latency-ms", "7"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
         line = proc.stdout.readline().strip()  # type: ignore[union-attr]
         assert line.startswith("LOCAL_LAMBDA_ENDPOINT=http://127.0.0.1:"), line
         url = line.split("=", 1)[1]
+        assert local_lambda.latency_ms(url) == 7
         local_lambda.deploy(url, "cli", source("cli"))
         response, payload = invoke(local_lambda.client(url), FunctionName="cli")
         assert payload["tag"] == "cli"

@@ -14,8 +14,10 @@ from .client import (
     deploy,
     ensure_role,
     invocation_counts,
+    latency_ms,
     reset_api_requests,
     reset_invocation_counts,
+    set_latency_ms,
     zip_source,
 )
 from .server import PINNED_MOTO_VERSION, LocalLambdaServer, main, start
@@ -31,9 +33,11 @@ __all__ = [
     "deploy",
     "ensure_role",
     "invocation_counts",
+    "latency_ms",
     "main",
     "reset_api_requests",
     "reset_invocation_counts",
+    "set_latency_ms",
     "start",
     "zip_source",
 ]

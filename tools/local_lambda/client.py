@@ -123,3 +123,13 @@ def api_requests(endpoint_url: str) -> dict[str, Any]:
 
 def reset_api_requests(endpoint_url: str) -> None:
     _admin(endpoint_url, "requests", "DELETE")
+
+
+def latency_ms(endpoint_url: str) -> int:
+    """The delay, in milliseconds, the endpoint adds to every AWS API response."""
+    return int(_admin(endpoint_url, "latency")["latency_ms"])
+
+
+def set_latency_ms(endpoint_url: str, ms: int) -> None:
+    """Delay every AWS API response from now on by `ms` milliseconds (0: none), as a network would."""
+    _admin(endpoint_url, f"latency?ms={int(ms)}", "POST")

@@ -2,20 +2,19 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The Invoke operation: resolve FunctionName/Qualifier like AWS, run the handler, shape the answer.
 
-`handle_invoke(response, server)` is called by the patched `LambdaResponse.invoke` (see server.py)
-with moto's parsed request object, so moto has already worked out the account and region. It
+`handle_invoke(response, host)` is called by the patched `LambdaResponse.invoke` (see server.py)
+with moto's parsed request object, so moto has already worked out the account and region, and
+with an `InvokeHost`: all this module needs from the server that received the request. It
 returns moto's (status, headers, body) triple.
 """
 from __future__ import annotations
 
 import base64
 import datetime
-import io
 import json
 import math
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -26,14 +25,14 @@ import uuid
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 from urllib.parse import parse_qs, unquote
+
+from .processes import RunningProcesses, kill_group, unpack_zip
 
 if TYPE_CHECKING:
     from moto.awslambda.models import LambdaFunction
     from moto.awslambda.responses import LambdaResponse
-
-    from .server import LocalLambdaServer
 
 BOOTSTRAP = Path(__file__).with_name("_bootstrap.py")
 LOG_TAIL_BYTES = 4096
@@ -47,6 +46,17 @@ _FUNCTION_NAME = re.compile(
     r"(?::(?P<qualifier>\$LATEST|[a-zA-Z0-9_-]+))?$"
 )
 _INVOKE_PATH = re.compile(r"/functions/(?P<function>.+?)/invocations/?$")
+
+
+@dataclass(frozen=True)
+class InvokeHost:
+    """What running an invocation needs from the server that received it, and nothing more."""
+
+    endpoint_url: str  # given to the handler as AWS_ENDPOINT_URL: boto3 in a handler calls this endpoint
+    work_dir: str  # unpacked packages (code/<digest>) and each invocation's scratch directory
+    processes: RunningProcesses  # handler processes, killed when the server stops
+    count_invocation: Callable[[str, str], None]  # (function name, invocation type), once per Invoke request
+    answer_with_request_id: Callable[[str], None]  # the invocation's request id becomes x-amzn-RequestId
 
 
 class ApiError(Exception):
@@ -143,13 +153,13 @@ class Outcome:
     log: str
 
 
-def handle_invoke(response: LambdaResponse, server: LocalLambdaServer) -> tuple[int, dict[str, Any], Any]:
+def handle_invoke(response: LambdaResponse, host: InvokeHost) -> tuple[int, dict[str, Any], Any]:
     path = unquote(response.path)
     match = _INVOKE_PATH.search(path)
     function_name = match["function"] if match else path
     qualifier_param = parse_qs(response.parsed_url.query).get("Qualifier", [None])[0]
     invocation_type = response.headers.get("X-Amz-Invocation-Type") or "RequestResponse"
-    server.count_invocation(_counted_name(function_name), invocation_type)
+    host.count_invocation(_counted_name(function_name), invocation_type)
     try:
         target = parse_target(function_name, qualifier_param)
         if invocation_type not in INVOCATION_TYPES:
@@ -162,16 +172,16 @@ def handle_invoke(response: LambdaResponse, server: LocalLambdaServer) -> tuple[
         if invocation_type == "DryRun":
             return 204, {"status": 204}, ""
         invocation = _prepare(response, target, fn)
-        invocation.task_root = server.task_root(invocation.code_sha, invocation.code)
+        invocation.task_root = task_root(host, invocation.code_sha, invocation.code)
     except ApiError as exc:
         return exc.response()
 
-    server.note_request_id(invocation.request_id)
+    host.answer_with_request_id(invocation.request_id)
     if invocation_type == "Event":
-        threading.Thread(target=_run_logged, args=(server, fn, invocation), daemon=True).start()
+        threading.Thread(target=_run_logged, args=(host, fn, invocation), daemon=True).start()
         return 202, {"status": 202}, ""
 
-    outcome = _run_logged(server, fn, invocation)
+    outcome = _run_logged(host, fn, invocation)
     headers: dict[str, Any] = {
         "status": 200,
         "Content-Type": "application/json",
@@ -233,19 +243,32 @@ def _prepare(response: LambdaResponse, target: Target, fn: LambdaFunction) -> In
     )
 
 
-def _run_logged(server: LocalLambdaServer, fn: LambdaFunction, invocation: Invocation) -> Outcome:
-    outcome = run(server, invocation)
+def task_root(host: InvokeHost, code_sha: str, code: bytes) -> str:
+    """The deployment package unpacked once per code digest (like /var/task)."""
+    safe = code_sha.replace("/", "_").replace("+", "-").rstrip("=") or "empty"
+    path = os.path.join(host.work_dir, "code", safe)
+    if not os.path.isdir(path):
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        try:
+            unpack_zip(code, path)
+        except zipfile.BadZipFile:
+            raise ApiError(502, "InvalidZipFileException", "Could not unzip uploaded file. Please check your file.") from None
+    return path
+
+
+def _run_logged(host: InvokeHost, fn: LambdaFunction, invocation: Invocation) -> Outcome:
+    outcome = run(host, invocation)
     # Also hand the log to moto's CloudWatch Logs backend, as moto's own Docker runner does.
     fn.logs_backend.ensure_log_group(invocation.log_group)
     fn.save_logs(outcome.log)
     return outcome
 
 
-def run(server: LocalLambdaServer, invocation: Invocation) -> Outcome:
+def run(host: InvokeHost, invocation: Invocation) -> Outcome:
     """Run the handler in a fresh `sys.executable` process, enforcing the function's Timeout."""
-    task_root = invocation.task_root
+    root = invocation.task_root
     rid = invocation.request_id
-    with tempfile.TemporaryDirectory(prefix="invoke-", dir=server.work_dir) as scratch:
+    with tempfile.TemporaryDirectory(prefix="invoke-", dir=host.work_dir) as scratch:
         request_path, result_path = os.path.join(scratch, "request.json"), os.path.join(scratch, "result.json")
         started = time.time()
         context = {
@@ -265,23 +288,23 @@ def run(server: LocalLambdaServer, invocation: Invocation) -> Outcome:
         timed_out = False
         proc = subprocess.Popen(
             [sys.executable, "-u", "-B", str(BOOTSTRAP), request_path, result_path],
-            cwd=task_root,
-            env=_environment(server, invocation, task_root, scratch),
+            cwd=root,
+            env=_environment(host, invocation, root, scratch),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group, so a timeout kills the handler's children too
         )
-        server.track(proc)
+        host.processes.add(proc)
         try:
             output = proc.communicate(timeout=invocation.timeout)[0]
         except subprocess.TimeoutExpired:
             timed_out = True
-            _kill_group(proc)
+            kill_group(proc)
             output = proc.communicate()[0]
         finally:
-            server.untrack(proc)
-            _kill_group(proc)  # a handler's leftover children do not outlive the invocation
+            host.processes.discard(proc)
+            kill_group(proc)  # a handler's leftover children do not outlive the invocation
         duration_ms = (time.time() - started) * 1000
         result: dict[str, Any] = {}
         if not timed_out and os.path.exists(result_path):
@@ -321,7 +344,7 @@ def run(server: LocalLambdaServer, invocation: Invocation) -> Outcome:
     return Outcome(payload, function_error, log)
 
 
-def _environment(server: LocalLambdaServer, invocation: Invocation, task_root: str, scratch: str) -> dict[str, str]:
+def _environment(host: InvokeHost, invocation: Invocation, root: str, scratch: str) -> dict[str, str]:
     """A Lambda-like environment; nothing is inherited from the server except PATH."""
     env = {
         "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
@@ -329,8 +352,8 @@ def _environment(server: LocalLambdaServer, invocation: Invocation, task_root: s
         "TZ": ":UTC",
         "TMPDIR": scratch,
         # boto3 inside the handler talks to this endpoint, never to AWS.
-        "AWS_ENDPOINT_URL": server.endpoint_url,
-        "LOCAL_LAMBDA_ENDPOINT": server.endpoint_url,
+        "AWS_ENDPOINT_URL": host.endpoint_url,
+        "LOCAL_LAMBDA_ENDPOINT": host.endpoint_url,
     }
     env.update(invocation.env)
     env.update({  # reserved: the function's own variables cannot override these (as in AWS)
@@ -347,35 +370,12 @@ def _environment(server: LocalLambdaServer, invocation: Invocation, task_root: s
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_SESSION_TOKEN": "testing",
-        "LAMBDA_TASK_ROOT": task_root,
+        "LAMBDA_TASK_ROOT": root,
         "LAMBDA_RUNTIME_DIR": str(BOOTSTRAP.parent),
     })
     if invocation.tenant_id is not None:
         env["LOCAL_LAMBDA_TENANT_ID"] = invocation.tenant_id
     return env
-
-
-def unpack(code: bytes, target: str) -> None:
-    """Unpack a deployment zip to `target` atomically (several invocations may race for the same code)."""
-    staging = tempfile.mkdtemp(prefix=".unpack-", dir=os.path.dirname(target))
-    try:
-        with zipfile.ZipFile(io.BytesIO(code)) as archive:
-            archive.extractall(staging)
-        os.rename(staging, target)
-    except OSError:
-        shutil.rmtree(staging, ignore_errors=True)
-        if not os.path.isdir(target):
-            raise
-    except zipfile.BadZipFile:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise ApiError(502, "InvalidZipFileException", "Could not unzip uploaded file. Please check your file.") from None
-
-
-def _kill_group(proc: subprocess.Popen[bytes]) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def _service_error(error_type: str, message: str) -> bytes:

@@ -9,7 +9,9 @@ the /moto-api endpoints, ...) and changes exactly two moto symbols, while a serv
 is running (reference-counted; the originals come back when the last one stops):
 
 * ``moto.awslambda.responses.LambdaResponse.invoke`` -- replaced. For requests that came
-  through a LocalLambdaServer it calls ``local_lambda.invoke.handle_invoke``: resolve the
+  through a LocalLambdaServer it calls ``local_lambda.invoke.handle_invoke`` with that server's
+  ``InvokeHost`` (its endpoint URL, work directory, running processes and two callbacks: count
+  an Invoke, answer with this request id; nothing else of the server): resolve the
   function like AWS (name, name:qualifier, partial or full ARN, ``?Qualifier=``, aliases,
   published versions), run its handler from the stored zip in a fresh ``sys.executable``
   process with the function's Environment and Timeout, and answer with the real headers
@@ -23,11 +25,13 @@ object, and UpdateFunctionCode / UpdateFunctionConfiguration replace (never muta
 ``code_bytes`` and ``environment_vars`` attributes this reads, so each version keeps its own.
 
 In front of moto's WSGI app (``DomainDispatcherApplication``) sits a small WSGI app serving
-``/_local_lambda/invocations`` and ``/_local_lambda/requests``. The HTTP server is werkzeug's
+``/_local_lambda/invocations``, ``/_local_lambda/requests`` and ``/_local_lambda/latency``. With a
+latency (``--latency-ms N``, or POST ``/_local_lambda/latency?ms=N`` while running) every AWS API
+response waits N ms before it is sent, as if it had crossed a network. The HTTP server is werkzeug's
 threaded server with moto's request handler, with no request timeout, so a long handler blocks
 only its own request.
 
-Run: ``python tools/local_lambda/server.py --port 0`` or ``python -m local_lambda`` (with tools/
+Run: ``python tools/local_lambda/server.py --port 0 [--latency-ms N]`` or ``python -m local_lambda`` (with tools/
 on sys.path). It prints ``LOCAL_LAMBDA_ENDPOINT=http://127.0.0.1:PORT`` once ready and serves
 until SIGTERM or SIGINT.
 """
@@ -45,18 +49,19 @@ if __name__ == "__main__" and not __package__:  # run as `python tools/local_lam
 import argparse
 import ipaddress
 import json
-import os
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections import Counter, deque
 from importlib.metadata import version as _dist_version
 from typing import Any, Callable, Iterable
+from urllib.parse import parse_qs
 
-from . import invoke as _invoke
+from .invoke import INVOCATION_TYPES, InvokeHost, handle_invoke
+from .processes import RunningProcesses
 
 PINNED_MOTO_VERSION = "5.2.5"
 ADMIN_PREFIX = "/_local_lambda"
@@ -69,7 +74,7 @@ StartResponse = Callable[..., Any]
 class _Current(threading.local):
     """The server and request record of the request this thread is serving (werkzeug: one thread per request)."""
 
-    server: LocalLambdaServer | None = None
+    host: InvokeHost | None = None
     record: dict[str, Any] | None = None
     request_id: str | None = None
 
@@ -102,10 +107,10 @@ def _check_moto() -> None:
 
 
 def _patched_invoke(self: Any) -> Any:
-    server = _current.server
-    if server is None:
+    host = _current.host
+    if host is None:
         return _originals["invoke"](self)
-    return _invoke.handle_invoke(self, server)
+    return handle_invoke(self, host)
 
 
 def _recording_call_action(self: Any) -> Any:
@@ -159,16 +164,20 @@ def check_loopback(host: str) -> None:
 class LocalLambdaServer:
     """One running endpoint. Use `start()`; `stop()` (or leaving the `with` block) shuts it down."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, log_requests: bool = False) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, log_requests: bool = False, *, latency_ms: int = 0) -> None:
         check_loopback(host)
+        if latency_ms < 0:
+            raise ValueError(f"latency_ms must be 0 or more, not {latency_ms}")
         self.host, self.port, self.log_requests = host, port, log_requests
+        self.latency_ms = latency_ms
         self.endpoint_url = ""
         self.work_dir = ""
+        self.invoke_host: InvokeHost | None = None
         self._lock = threading.Lock()
         self._invocations: dict[str, Counter[str]] = {}
         self._requests: deque[dict[str, Any]] = deque(maxlen=MAX_REQUEST_RECORDS)
         self._request_counts: Counter[str] = Counter()
-        self._procs: set[subprocess.Popen[bytes]] = set()
+        self._processes = RunningProcesses()
         self._server: Any = None
         self._thread: threading.Thread | None = None
 
@@ -189,6 +198,13 @@ class LocalLambdaServer:
         host = f"[{self.host}]" if ":" in self.host else self.host
         self.endpoint_url = f"http://{host}:{self.port}"
         self.work_dir = tempfile.mkdtemp(prefix="local-lambda-")
+        self.invoke_host = InvokeHost(
+            endpoint_url=self.endpoint_url,
+            work_dir=self.work_dir,
+            processes=self._processes,
+            count_invocation=self._count_invocation,
+            answer_with_request_id=_answer_with_request_id,
+        )
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, name="local-lambda", daemon=True
         )
@@ -203,10 +219,7 @@ class LocalLambdaServer:
         assert self._thread is not None
         self._thread.join()
         self._server = None
-        with self._lock:
-            procs = list(self._procs)
-        for proc in procs:  # handlers still running (long sleeps, Event invocations)
-            _invoke._kill_group(proc)
+        self._processes.kill_all()  # handlers still running (long sleeps, Event invocations)
         _remove_patches()
         shutil.rmtree(self.work_dir, ignore_errors=True)
 
@@ -216,36 +229,15 @@ class LocalLambdaServer:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    # -- used by invoke.py ------------------------------------------------------------------
-    def count_invocation(self, function_name: str, invocation_type: str) -> None:
+    def _count_invocation(self, function_name: str, invocation_type: str) -> None:
         with self._lock:
             self._invocations.setdefault(function_name, Counter())[invocation_type] += 1
-
-    def note_request_id(self, request_id: str) -> None:
-        _current.request_id = request_id
-
-    def track(self, proc: subprocess.Popen[bytes]) -> None:
-        with self._lock:
-            self._procs.add(proc)
-
-    def untrack(self, proc: subprocess.Popen[bytes]) -> None:
-        with self._lock:
-            self._procs.discard(proc)
-
-    def task_root(self, code_sha: str, code: bytes) -> str:
-        """The deployment package unpacked once per code digest (like /var/task)."""
-        safe = code_sha.replace("/", "_").replace("+", "-").rstrip("=") or "empty"
-        path = os.path.join(self.work_dir, "code", safe)
-        if not os.path.isdir(path):
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            _invoke.unpack(code, path)
-        return path
 
     # -- counters ---------------------------------------------------------------------------
     def invocation_counts(self) -> dict[str, dict[str, int]]:
         with self._lock:
             return {
-                name: {**{t: counts[t] for t in _invoke.INVOCATION_TYPES}, **counts, "total": sum(counts.values())}
+                name: {**{t: counts[t] for t in INVOCATION_TYPES}, **counts, "total": sum(counts.values())}
                 for name, counts in sorted(self._invocations.items())
             }
 
@@ -272,9 +264,18 @@ class LocalLambdaServer:
             self._request_counts.clear()
 
 
-def start(host: str = "127.0.0.1", port: int = 0, *, log_requests: bool = False) -> LocalLambdaServer:
+def start(host: str = "127.0.0.1", port: int = 0, *, log_requests: bool = False, latency_ms: int = 0) -> LocalLambdaServer:
     """Start an endpoint in a background thread of this process; returns the running handle."""
-    return LocalLambdaServer(host, port, log_requests).start()
+    return LocalLambdaServer(host, port, log_requests, latency_ms=latency_ms).start()
+
+
+def _answer_with_request_id(request_id: str) -> None:
+    _current.request_id = request_id
+
+
+def _pause(seconds: float) -> None:
+    """The added network latency (a function of its own so that tests can see it without timing)."""
+    time.sleep(seconds)
 
 
 def _signing_service(environ: WSGIEnviron) -> str | None:
@@ -324,11 +325,14 @@ class _LocalLambdaApp:
                 headers.append(("x-amzn-RequestId", _current.request_id))
             return start_response(status, headers, exc_info)
 
-        _current.server, _current.record, _current.request_id = self.server, record, None
+        _current.host, _current.record, _current.request_id = self.server.invoke_host, record, None
         try:
-            return self.moto_app(environ, _start_response)
+            body = self.moto_app(environ, _start_response)
+            if record is not None and self.server.latency_ms:  # AWS API requests only, not /moto-api
+                _pause(self.server.latency_ms / 1000)
+            return body
         finally:
-            _current.server, _current.record, _current.request_id = None, None, None
+            _current.host, _current.record, _current.request_id = None, None, None
             if record is not None:
                 if record["operation"] is None:
                     record["operation"] = _fallback_operation(environ)
@@ -341,6 +345,8 @@ class _LocalLambdaApp:
             ADMIN_PREFIX + "/invocations": (self.server.invocation_counts, self.server.reset_invocation_counts),
             ADMIN_PREFIX + "/requests": (self.server.api_requests, self.server.reset_api_requests),
         }
+        if path == ADMIN_PREFIX + "/latency":
+            return self._latency(environ, start_response)
         if path not in routes:
             return _json_response(start_response, "404 Not Found", {"message": f"no such path {path}", "paths": list(routes)})
         read, reset = routes[path]
@@ -352,6 +358,18 @@ class _LocalLambdaApp:
             reset()
             return _json_response(start_response, "200 OK", {"reset": True})
         return _json_response(start_response, "405 Method Not Allowed", {"message": f"{method} not allowed"})
+
+    def _latency(self, environ: WSGIEnviron, start_response: StartResponse) -> Iterable[bytes]:
+        """GET: {"latency_ms": n}. POST ?ms=N: every AWS API response from now on is delayed by N ms."""
+        method = environ.get("REQUEST_METHOD", "GET")
+        if method == "POST":
+            values = parse_qs(environ.get("QUERY_STRING", "")).get("ms", [])
+            if len(values) != 1 or not values[0].isdigit():
+                return _json_response(start_response, "400 Bad Request", {"message": "give ?ms=N, N a whole number of milliseconds"})
+            self.server.latency_ms = int(values[0])
+        elif method != "GET":
+            return _json_response(start_response, "405 Method Not Allowed", {"message": f"{method} not allowed"})
+        return _json_response(start_response, "200 OK", {"latency_ms": self.server.latency_ms})
 
 
 def _json_response(start_response: StartResponse, status: str, body: Any) -> list[bytes]:
@@ -375,9 +393,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1", help="loopback address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=0, help="port to bind; 0 picks a free one (default)")
     parser.add_argument("--log-requests", action="store_true", help="log each HTTP request to stderr")
+    parser.add_argument(
+        "--latency-ms", type=int, default=0, metavar="N",
+        help="delay every AWS API response by N milliseconds, as a network would (default 0)",
+    )
     args = parser.parse_args(argv)
     try:
-        server = start(args.host, args.port, log_requests=args.log_requests)
+        server = start(args.host, args.port, log_requests=args.log_requests, latency_ms=args.latency_ms)
     except (ValueError, RuntimeError, OSError) as exc:
         print(f"local_lambda: {exc}", file=sys.stderr)
         return 2
