@@ -353,6 +353,7 @@ class Harness:
         extra_args: Sequence[str] = (),
         extra_env: Optional[Dict[str, str]] = None,
         rss_out: Optional[Path] = None,
+        command: Sequence[str] = (),
     ) -> Run:
         """Run one playbook: wall time, CPU time and the largest RSS of its whole process tree, and
         the calls the endpoint received (with `latency_ms` added to each of its answers)."""
@@ -361,7 +362,8 @@ class Harness:
         env = self.base_env()
         env["ANSIBLE_CACHE_PLUGIN_CONNECTION"] = str(cache)
         env.update(extra_env or {})
-        cmd = [str(PLAYBOOK), str(playbook)] + (["--check"] if check else []) + list(extra_args)
+        # command: what runs instead of this venv's ansible-playbook (another core's, say)
+        cmd = list(command or [str(PLAYBOOK)]) + [str(playbook)] + (["--check"] if check else []) + list(extra_args)
         if rss_out is not None:
             cmd = [str(PY), str(BENCH / "_playbook_rss.py"), str(rss_out)] + cmd
         self.endpoint.reset(latency_ms)
