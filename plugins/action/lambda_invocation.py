@@ -11,6 +11,7 @@ module, which makes the AWS calls. The record that results goes back as one fact
 from __future__ import annotations
 
 import json
+import os
 from typing import Any, Dict, Optional, Tuple
 
 from ansible import constants as C
@@ -23,6 +24,15 @@ from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import Re
 from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import fact_name
 from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import parse_desired
 from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import plan as make_plan
+from ansible_collections.cloudhooks.aws.plugins.module_utils.record_keeping import Keeper, KeepingFailed
+from ansible_collections.cloudhooks.aws.plugins.module_utils.record_keeping import adopter, legacy_jsonfile_facts
+from ansible_collections.cloudhooks.aws.plugins.module_utils.record_store import StoreError, StoreSpec
+from ansible_collections.cloudhooks.aws.plugins.module_utils.record_store import open_store, parse_url, store_url
+
+try:  # loads botocore's S3 model now, once per run on ansible-core >= 2.19 (see record_store_s3.py)
+    from ansible_collections.cloudhooks.aws.plugins.module_utils import record_store_s3  # noqa: F401  pylint: disable=unused-import
+except ImportError:
+    pass
 
 MODULE = "cloudhooks.aws.lambda_invocation"
 _VALIDATOR = ArgumentSpecValidator(OPTION_SPEC)
@@ -46,9 +56,13 @@ class ActionModule(ActionBase):
             options = self._options(args)
             desired = parse_desired(options)
             fact = fact_name(desired.id)
+            spec = parse_url(store_url(options.get("record_store"), os.environ))
+            if spec.durable:
+                result.update(self._run_on_store(spec, args, options, desired, task_vars))
+                return result
             record = Record.from_fact(self._host_facts(task_vars).get(fact))
             the_plan = make_plan(record, desired)
-        except LifecycleError as exc:
+        except (LifecycleError, StoreError) as exc:
             result.update(failed=True, msg=str(exc))
             return result
 
@@ -88,6 +102,49 @@ class ActionModule(ActionBase):
         if self._task.diff:
             result["diff"] = the_plan.diff
         return result
+
+    def _run_on_store(self, spec: StoreSpec, args: Dict[str, Any], options: Dict[str, Any], desired: Any,
+                      task_vars: Dict[str, Any]) -> Dict[str, Any]:
+        """The task with its record in a durable store (record_keeping.py); the module makes each call."""
+        host = self._record_host(task_vars)
+        fact = fact_name(desired.id)
+        module_args = {k: v for k, v in args.items() if k not in ("input", "triggers", "record_store", "recover")}
+
+        def invoke(invocations: list) -> Dict[str, Any]:
+            module_args["_invocations"] = [invocation.describe() for invocation in invocations]
+            return self._execute_module(module_name=MODULE, module_args=module_args, task_vars=task_vars)
+
+        def legacy() -> Optional[Dict[str, Any]]:
+            if _cache_settings()[0] not in ("jsonfile", "ansible.builtin.jsonfile"):
+                return None
+            get = C.config.get_config_value
+            return legacy_jsonfile_facts(get("CACHE_PLUGIN_CONNECTION"), get("CACHE_PLUGIN_PREFIX"), host)
+
+        check_mode = bool(self._task.check_mode)
+        try:
+            store = open_store(spec, aws={k: v for k, v in args.items() if k in AWS_CONNECTION_OPTIONS})
+            keeper = Keeper(store, host, desired, invoke, check_mode=check_mode, recover=options.get("recover"),
+                            adopt=adopter(self._host_facts(task_vars), fact, legacy))
+            outcome = keeper.run()
+        except (KeepingFailed, StoreError) as exc:
+            return getattr(exc, "result", None) or {"failed": True, "msg": str(exc), "changed": False}
+        for warning in outcome.pop("warnings"):
+            self._display.warning(warning)
+        diff = outcome.pop("diff")
+        if self._task.diff:
+            outcome["diff"] = diff
+        if "record" in outcome:
+            final = outcome.pop("record")
+            if not check_mode:  # the fact follows the store, for playbooks that read it
+                outcome["ansible_facts"] = {fact: final.to_fact() if final else None}
+        outcome["result_json"] = _json_or_none(outcome["result"])
+        return outcome
+
+    def _record_host(self, task_vars: Dict[str, Any]) -> str:
+        """The host whose record this is: the one Ansible stores this task's facts on."""
+        if self._task.delegate_to and self._task.delegate_facts:
+            return str(self._task.delegate_to)
+        return str(task_vars.get("inventory_hostname") or "localhost")
 
     def _host_facts(self, task_vars: Dict[str, Any]) -> Dict[str, Any]:
         """The facts of the host that Ansible stores this task's facts on."""

@@ -50,6 +50,9 @@ OPTION_SPEC: Dict[str, Dict[str, Any]] = {
     "tenant_id": {"type": "str"},
     "tail_log": {"type": "bool", "default": False},
     "timeout": {"type": "int", "default": DEFAULT_TIMEOUT},
+    # Where the record is kept (record_store.py, record_keeping.py); the action plugin uses them.
+    "record_store": {"type": "str"},
+    "recover": {"type": "str", "choices": ["retry", "assume_done"]},
 }
 
 # The connection options (and aliases) that AnsibleAWSModule adds to every AWS module. The action

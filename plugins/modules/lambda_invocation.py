@@ -314,10 +314,11 @@ from typing import Any, Dict, List, Optional
 try:
     from botocore.config import Config
     from botocore.exceptions import ClientError, ConnectTimeoutError, EndpointConnectionError, ReadTimeoutError
+    from botocore.exceptions import HTTPClientError
 except ImportError:
     # AnsibleAWSModule reports a missing botocore before any of these is used; the stand-ins only
     # let this file import, since InvokeRetry names the exceptions when it is defined.
-    ClientError = ConnectTimeoutError = EndpointConnectionError = Exception
+    ClientError = ConnectTimeoutError = EndpointConnectionError = ReadTimeoutError = HTTPClientError = Exception
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
@@ -352,6 +353,22 @@ class InvokeRetry(AWSRetry):
     @staticmethod
     def found(response_code: str, catch_extra_error_codes: Any = None) -> bool:
         return response_code in SAFE_TO_RESEND
+
+
+# failure_kind, returned when an invocation failed: whether the function surely did not complete
+# (the action plugin then removes a record store's in-flight marker) or may have run (it stays).
+NOT_COMPLETED = "not_completed"
+UNKNOWN = "unknown"
+
+
+def failure_kind(error: Exception) -> str:
+    """NOT_COMPLETED: refused before it ran (a 4xx answer, no connection); UNKNOWN: it may have run."""
+    if isinstance(error, ClientError):
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+        return NOT_COMPLETED if status < 500 else UNKNOWN
+    if isinstance(error, (EndpointConnectionError, ConnectTimeoutError)):
+        return NOT_COMPLETED
+    return UNKNOWN
 
 
 def client_config(user: Optional[Dict[str, Any]], timeout: int) -> Any:
@@ -442,6 +459,7 @@ def main() -> None:
                 % (invocation.target.describe(), module.params["timeout"], invocation.action,
                    _progress_note(done)),
                 invocations=done,
+                failure_kind=UNKNOWN,
             )
         except is_boto3_error_code("ResourceNotFoundException") as exc:
             module.fail_json_aws(
@@ -449,6 +467,7 @@ def main() -> None:
                 msg="function %s not found for the %s invocation.%s"
                 % (invocation.target.describe(), invocation.action, _progress_note(done)),
                 invocations=done,
+                failure_kind=NOT_COMPLETED,
             )
         except (ClientError, EndpointConnectionError, ConnectTimeoutError) as exc:  # pylint: disable=duplicate-except
             module.fail_json_aws(
@@ -456,10 +475,21 @@ def main() -> None:
                 msg="failed to invoke %s for the %s invocation.%s"
                 % (invocation.target.describe(), invocation.action, _progress_note(done)),
                 invocations=done,
+                failure_kind=failure_kind(exc),
+            )
+        except HTTPClientError as exc:  # the connection broke after the request may have been sent
+            module.fail_json_aws(
+                exc,
+                msg="the connection to Lambda failed during the %s invocation of %s, after the request may have "
+                "reached the function; it was not resent.%s"
+                % (invocation.action, invocation.target.describe(), _progress_note(done)),
+                invocations=done,
+                failure_kind=UNKNOWN,
             )
         entry = describe_response(invocation, response, dry_run)
         if entry.get("function_error"):
-            module.fail_json(msg=function_error_message(entry) + "." + _progress_note(done), invocations=done + [entry])
+            module.fail_json(msg=function_error_message(entry) + "." + _progress_note(done),
+                             invocations=done + [entry], failure_kind=NOT_COMPLETED)
         done.append(entry)
 
     result: Optional[str] = None
