@@ -374,10 +374,10 @@ def in_flight_message(record_id: str, host: str, where: str, marker: Mapping[str
 
     done = names(marker.get("done"))
     return (
-        "an invocation of %s on %s was in flight and never confirmed (%s): the %s. Still to send: %s%s. "
-        "The function may or may not have run. Nothing was invoked by this run. Check, then run again with "
-        "recover=assume_done (it ran: store the planned record without invoking) or recover=retry (send the "
-        "planned invocation again)." % (
+        "an invocation of %s on %s is in flight (%s): the %s. Still to send: %s%s. Either that run is still "
+        "going, or it ended without confirming, and the function may or may not have run. Nothing was invoked by "
+        "this run. If that run is over, check the function's side, then run again with recover=assume_done (it "
+        "ran: store the planned record without invoking) or recover=retry (send the planned invocation again)." % (
             record_id, host, where, describe_marker(marker), names(marker.get("remaining")) or "nothing",
             "; already done: " + done if done else "")
     )
