@@ -117,8 +117,10 @@ class ActionModule(ActionBase):
         def legacy() -> Optional[Dict[str, Any]]:
             if _cache_settings()[0] not in ("jsonfile", "ansible.builtin.jsonfile"):
                 return None
-            get = C.config.get_config_value
-            return legacy_jsonfile_facts(get("CACHE_PLUGIN_CONNECTION"), get("CACHE_PLUGIN_PREFIX"), host)
+            prefix, origin = C.config.get_config_value_and_origin("CACHE_PLUGIN_PREFIX")
+            # jsonfile has no default prefix of its own: ansible_facts applies only when it is set
+            prefix = "" if origin == "default" else prefix
+            return legacy_jsonfile_facts(C.config.get_config_value("CACHE_PLUGIN_CONNECTION"), prefix, host)
 
         check_mode = bool(self._task.check_mode)
         try:
