@@ -212,6 +212,13 @@ def test_killed_run_leaves_a_marker_then_check_mode_assume_done_and_retry(functi
     assert marker["action"] == "create" and marker["record"]["input"] == first
     assert [r["payload"] for r in marker["remaining"]] == [compact({**first, "tf": CREATE})]
 
+    # lambda_invocation_info shows it (check mode: it only reads).
+    listed = ansible.run("info.yml", info={}, env=store.env, check=True).outcome()
+    assert [(r["id"], r["in_flight"], r["in_flight_action"], r["has_record"]) for r in listed["records"]] == [
+        ("stuck-1", True, "create", False)]
+    shown = ansible.run("info.yml", info={"id": "stuck-1"}, env=store.env).outcome()
+    assert shown["record"]["in_flight"] == marker and shown["record_store"] == store.url
+
     # The next run stops on it, saying what, since when and from where, and the ways on.
     stopped = ansible.run(invocations=entry("stuck-1", first), env=store.env)
     item = stopped.item()
@@ -292,6 +299,10 @@ def test_a_record_in_facts_is_adopted_without_invoking(functions, ansible, store
     assert (adopted.item()["action"], adopted.item()["adopted_from"], adopted.item()["invocations"]) == ("none", "fact", [])
     assert store.record("adopt-me")["input"] == {"a": 1}
     assert fn.counts()["RequestResponse"] == 1
+    in_facts = ansible.run("info.yml", info={"record_store": "facts"}).outcome()["records"]
+    assert [(r["fact"], r["function_name"], r["in_flight"]) for r in in_facts] == [(fact_name("adopt-me"), fn.name, False)]
+    in_store = ansible.run("info.yml", info={"id": "adopt-me"}, env=store.env).outcome()
+    assert in_store["record"]["record"]["input"] == {"a": 1} and in_store["records"][0]["id"] == "adopt-me"
     # From now on the store is read: the fact is not.
     changed = ansible.run(invocations=[item_args(fn, id="adopt-me", lifecycle_scope="CRUD", input={"a": 2})],
                           env=store.env)
