@@ -15,6 +15,7 @@ Figures (see docs/performance.md for what limits each):
   3. growth: figure 1 with 500 records stored / with 10 records; debug's own slowdown
   4. size: a CRUD update to a ~5 MB input; peak RSS of the module process and ansible-playbook
   5. AWS API calls per transition, counted by the endpoint
+  6. record stores: no-change path with file:// and s3:// vs debug, change path vs facts (_stores.py)
 
 --smoke: a few tasks per figure, one round; fails (exit 1) only when something breaks (a
 playbook fails, a record is not recognised, the endpoint sees calls it should not), never on a
@@ -44,6 +45,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
+import _stores  # figure 6, the record stores (bench/ is on sys.path: this script's directory)
+
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 BUILD = ROOT / ".build"
@@ -70,6 +73,7 @@ PAD = "x" * 64  # every small input is {"n": i, "pad": PAD}
 SEED_RESULT = '{"ok": true, "bytes": 0}'
 MB = 1024 * 1024
 MODULE_RSS_LIMIT_MB = 200
+PHASES = ("nochange", "change", "size", "calls", "stores")
 PLAYBOOK_TIMEOUT = 900  # seconds; no single playbook of the full run comes near it
 
 
@@ -1043,7 +1047,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--strict", action="store_true", help="exit 2 when a target is missed")
     parser.add_argument("--no-doc", action="store_true", help="full mode without writing docs/performance.md")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (playbooks, logs, profiles)")
-    parser.add_argument("--only", default="", help="comma-separated subset of: nochange,change,size,calls")
+    parser.add_argument("--only", default="", help="comma-separated subset of: nochange,change,size,calls,stores")
     parser.add_argument("-v", "--verbose", action="store_true", help="print every playbook run")
     parser.add_argument("--collections", type=Path, default=None,
                         help="another ansible_collections/ parent to measure (to try a change to plugins/ in a copy); "
@@ -1054,7 +1058,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         COLLECTIONS = args.collections.resolve()
         args.no_doc = True
     mode = SMOKE if args.smoke else FULL
-    only = set(filter(None, args.only.split(","))) or {"nochange", "change", "size", "calls"}
+    only = set(filter(None, args.only.split(","))) or set(PHASES)
     for path in (PY, PLAYBOOK, COLLECTIONS / "ansible_collections" / "cloudhooks" / "aws"):
         if not path.exists():
             print("bench: %s is missing; run bench/run (it sets up .build/ first)" % path, file=sys.stderr)
@@ -1080,6 +1084,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             ("change", lambda: breakdown(bench, figure_change(bench))),
             ("size", lambda: figure_size(bench)),
             ("calls", lambda: figure_calls(bench)),
+            ("stores", lambda: _stores.figure_stores(bench, sys.modules[__name__])),
         ]
         for name, phase in phases:
             if name in only:
@@ -1107,7 +1112,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if bench.problems:
         broken = True
         print("\nbench: problems:\n  " + "\n  ".join(bench.problems), file=sys.stderr)
-    if mode is FULL and not broken and not args.no_doc and only == {"nochange", "change", "size", "calls"}:
+    if mode is FULL and not broken and not args.no_doc and only == set(PHASES):
         write_doc(bench, started, duration, (load_start, _loadavg()))
     if broken or args.keep:
         print("bench: work directory kept: %s" % work)

@@ -111,8 +111,9 @@ class ActionModule(ActionBase):
         module_args = {k: v for k, v in args.items() if k not in ("input", "triggers", "record_store", "recover")}
 
         def invoke(invocations: list) -> Dict[str, Any]:
-            module_args["_invocations"] = [invocation.describe() for invocation in invocations]
-            return self._execute_module(module_name=MODULE, module_args=module_args, task_vars=task_vars)
+            planned = [invocation.describe() for invocation in invocations]
+            return self._execute_module(module_name=MODULE, module_args=dict(module_args, _invocations=planned),
+                                        task_vars=task_vars)
 
         def legacy() -> Optional[Dict[str, Any]]:
             if _cache_settings()[0] not in ("jsonfile", "ansible.builtin.jsonfile"):
