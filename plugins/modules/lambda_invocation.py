@@ -140,11 +140,11 @@ options:
         C(s3:DeleteObject) on the prefix, and C(s3:ListBucket) on the bucket; use a versioned bucket with
         default encryption.
       - With C(file://) or C(s3://) the store is the source of truth. The fact is still set after a
-        successful run, so that playbooks can read it, but it is not read, except once: when the store has
+        successful run, so that playbooks can read it, but it is not read, except once. When the store has
         no record for an id, it is adopted, without invoking, from the host's fact or from an ansible-core
         2.17/2.18 jsonfile cache file (C(<host>)), and written to the store.
-      - Before the first invocation the controller writes an in-flight marker (conditionally: only one run can
-        hold it); after each invocation it stores the progress, so a replace whose create fails after the
+      - Before the first invocation the controller writes an in-flight marker (conditionally, so that only one run
+        can hold it); after each invocation it stores the progress, so a replace whose create fails after the
         delete succeeded sends only the create next time. The marker is removed when the function surely did
         not complete (a function error, a refusal before it ran), and kept when the outcome is unknown (a
         timeout, a lost connection, the controller killed). See O(recover).
@@ -177,7 +177,7 @@ notes:
   - A replacement in CRUD scope invokes twice, C(delete) on the old target and then C(create) on the
     new one. If the delete succeeds and the create fails, the task fails. With O(record_store=facts) the
     record still names the old target and input (Ansible keeps no facts from a failed task), and the next
-    run sends C(delete) to the old target again and then C(create): write the delete handler so that it
+    run sends C(delete) to the old target again and then C(create), so write the delete handler so that it
     can run twice. With a C(file://) or C(s3://) store the record says that the old side is gone, and the
     next run sends only the C(create).
   - A loop in which one item fails loses the facts of every item (Ansible keeps no facts from a failed
@@ -354,9 +354,9 @@ result_json:
   sample: {"status": "ok"}
 failure_kind:
   description:
-    - When an invocation failed, whether the function surely did not complete (V(not_completed): a function
-      error, or a refusal before it ran) or may have run (V(unknown): a read timeout, a lost connection, a
-      5xx answer). With a C(file://) or C(s3://) store, the in-flight marker is removed in the first case and
+    - When an invocation failed, whether the function surely did not complete (V(not_completed), after a
+      function error or a refusal before it ran) or may have run (V(unknown), after a read timeout, a lost
+      connection or a 5xx answer). With a C(file://) or C(s3://) store, the in-flight marker is removed in the first case and
       kept in the second.
   returned: when an invocation failed
   type: str

@@ -23,7 +23,7 @@ author:
 options:
   record_store:
     description:
-      - The store to read, as in M(cloudhooks.aws.lambda_invocation): V(facts), C(file:///ABSOLUTE/DIR) or
+      - The store to read, as in M(cloudhooks.aws.lambda_invocation), that is V(facts), C(file:///ABSOLUTE/DIR) or
         C(s3://BUCKET/PREFIX?region=R&profile=P&endpoint_url=U).
       - When not set, the environment variable C(CLOUDHOOKS_RECORD_STORE) gives it; otherwise V(facts).
       - An S3 store uses the task's AWS connection options unless the URL names its own, and needs
