@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Mapping, Optional
 
 try:
+    import botocore
     import botocore.session
     from botocore.config import Config
     from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
@@ -121,9 +122,16 @@ class S3Store(RecordStore):
         )
         arguments = {k: v for k, v in settings.items() if v is not None}
         try:
-            return session.create_client("s3", config=config, **arguments)
+            client = session.create_client("s3", config=config, **arguments)
         except BotoCoreError as exc:
             raise StoreError("record_store %s: cannot make an S3 client: %s" % (self.spec.url, exc)) from exc
+        model = client.meta.service_model
+        for operation in ("PutObject", "DeleteObject"):
+            if "IfMatch" not in model.operation_model(operation).input_shape.members:
+                raise StoreError("record_store %s needs a botocore that sends S3 conditional writes (If-Match on "
+                                 "PutObject and DeleteObject); botocore %s on the controller is too old"
+                                 % (self.spec.url, botocore.__version__))
+        return client
 
     # -- names -----------------------------------------------------------------------------
 

@@ -130,24 +130,27 @@ def test_loop_of_five_with_the_fourth_failing_reinvokes_all_with_facts(functions
 
 
 def test_two_runs_at_once_invoke_once_twenty_times(functions, ansible, tmp_path, endpoint):
-    """Two ansible-playbook processes started together on the same host and id, 20 times, with
-    each store: the function receives exactly one invocation each time; the other run changes
-    nothing or fails naming the run in flight."""
+    """Two ansible-playbook processes started together on the same host and ids, 20 times: each
+    run invokes one id in an S3 store, then one in a file store. The function receives exactly one
+    invocation per id; the other run changes nothing or fails naming the run in flight."""
     fn = functions.deploy("contended", SLEEP_SECONDS="0.5")
-    stores = [Store("file", tmp_path, endpoint), Store("s3", tmp_path, endpoint)]
+    stores = [Store("s3", tmp_path, endpoint), Store("file", tmp_path, endpoint)]
     outcomes: List[str] = []
     for round_ in range(20):
-        for store in stores:
+        entries = [item_args(fn, id="race-%s-%d" % (store.kind, round_), lifecycle_scope="CRUD",
+                             input={"round": round_, "store": store.kind}, record_store=store.url) for store in stores]
+        pending = [ansible.start(invocations=entries) for _ in range(2)]
+        runs = [p.wait() for p in pending]
+        output = "\n\n".join(run.output for run in runs)
+        for index, store in enumerate(stores):
             record_id = "race-%s-%d" % (store.kind, round_)
-            entry = [item_args(fn, id=record_id, lifecycle_scope="CRUD", input={"round": round_, "store": store.kind})]
-            pending = [ansible.start(invocations=entry, env=store.env) for _ in range(2)]
-            runs = [p.wait() for p in pending]
-            items = [run.item() for run in runs]
-            sent = [e for e in fn.events() if json.loads(e).get("round") == round_ and json.loads(e)["store"] == store.kind]
-            assert len(sent) == 1, "\n\n".join(run.output for run in runs)
+            sent = [e for e in fn.events() if json.loads(e) == {"round": round_, "store": store.kind,
+                                                                 "tf": CREATE}]
+            assert len(sent) == 1, output
+            items = [run.item(index) for run in runs]
             created = [i for i in items if i.get("action") == "create" and not i.get("failed")]
             others = [i for i in items if i not in created]
-            assert len(created) == 1 and len(others) == 1, items
+            assert len(created) == 1 and len(others) == 1, output
             other = others[0]
             if other.get("failed"):
                 assert ("another run is invoking %s" % record_id in other["msg"]
