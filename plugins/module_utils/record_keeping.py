@@ -67,6 +67,19 @@ class KeepingFailed(Exception):
         self.result = dict(result, failed=True, msg=msg)
 
 
+def controller_identity() -> Dict[str, Any]:
+    try:
+        user = getpass.getuser()
+    except Exception:  # pylint: disable=broad-except  # no user name (a container without passwd entry)
+        user = str(os.getuid()) if hasattr(os, "getuid") else "?"
+    # The task runs in a worker process; its parent is ansible-playbook.
+    return {"host": socket.gethostname(), "user": user, "pid": os.getppid(), "worker_pid": os.getpid()}
+
+
+def now_text() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 @dataclass(frozen=True)
 class Transition:
     """Invocations to make in order, and the record to keep once they all succeed."""
@@ -87,8 +100,8 @@ class Keeper:
     check_mode: bool = False
     recover: Optional[str] = None
     adopt: Callable[[], Tuple[Optional[Record], Optional[str]]] = lambda: (None, None)
-    controller: Dict[str, Any] = field(default_factory=lambda: controller_identity())
-    now: Callable[[], str] = lambda: now_text()
+    controller: Dict[str, Any] = field(default_factory=controller_identity)
+    now: Callable[[], str] = now_text
     # what happened, for the task's result
     invocations: List[Dict[str, Any]] = field(default_factory=list)
     result_text: Optional[str] = None
@@ -346,19 +359,6 @@ class Keeper:
 
 
 # -- pure helpers -----------------------------------------------------------------------------
-
-
-def controller_identity() -> Dict[str, Any]:
-    try:
-        user = getpass.getuser()
-    except Exception:  # pylint: disable=broad-except  # no user name (a container without passwd entry)
-        user = str(os.getuid()) if hasattr(os, "getuid") else "?"
-    # The task runs in a worker process; its parent is ansible-playbook.
-    return {"host": socket.gethostname(), "user": user, "pid": os.getppid(), "worker_pid": os.getpid()}
-
-
-def now_text() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def describe_marker(marker: Mapping[str, Any]) -> str:

@@ -415,7 +415,7 @@ try:
 except ImportError:
     # AnsibleAWSModule reports a missing botocore before any of these is used; the stand-ins only
     # let this file import, since InvokeRetry names the exceptions when it is defined.
-    ClientError = ConnectTimeoutError = EndpointConnectionError = ReadTimeoutError = HTTPClientError = Exception
+    ClientError = ConnectTimeoutError = EndpointConnectionError = Exception
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule

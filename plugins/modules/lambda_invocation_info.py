@@ -31,7 +31,7 @@ options:
     type: str
   id:
     description:
-      - The id of one record: RV(record) is then that record whole.
+      - The id of one record. RV(record) is then that record whole.
       - Without it, RV(records) lists every record of the host.
     type: str
   host:

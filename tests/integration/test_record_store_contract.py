@@ -19,7 +19,6 @@ import pytest
 from lambda_e2e import COLLECTIONS, local_lambda
 
 
-
 @pytest.fixture(scope="module")
 def rs(collections_path: Path) -> Any:
     """record_store.py's names, and lifecycle.py's fact naming, from the freshly laid-out collection."""
@@ -29,6 +28,7 @@ def rs(collections_path: Path) -> Any:
 
     names = {k: getattr(record_store, k) for k in ("Conflict", "StoreError", "open_store", "parse_url")}
     return SimpleNamespace(fact_name=lifecycle.fact_name, FACT_PREFIX=lifecycle.FACT_PREFIX, **names)
+
 
 AWS = {"region": "us-east-1", "access_key": "testing", "secret_key": "testing"}
 ODD_HOSTS = ["localhost", "Web1.Example.COM", "..", "a/b", "ünï cödé"]
@@ -126,8 +126,8 @@ def test_ids_lists_what_a_host_has(rs, kind, tmp_path, request):
 
 
 def test_facts_store_lists_fact_names_and_sets_removed_records_to_null(rs):
-    store = rs.open_store(rs.parse_url("facts"), facts={"h": {rs.fact_name("a"): '{"v":1}', "other": 1}},
-                       fact_name=rs.fact_name, fact_prefix=rs.FACT_PREFIX)
+    facts = {"h": {rs.fact_name("a"): '{"v":1}', "other": 1}}
+    store = rs.open_store(rs.parse_url("facts"), facts=facts, fact_name=rs.fact_name, fact_prefix=rs.FACT_PREFIX)
     assert store.ids("h") == [rs.fact_name("a")]
     store.delete("h", "a", store.read("h", "a").version)
     assert store.changes == {"h": {rs.fact_name("a"): None}}

@@ -41,6 +41,8 @@ class Store:
             self.bucket = "records-%s" % uuid.uuid4().hex[:12]
             self.s3 = local_lambda.client(endpoint, "s3")
             self.s3.create_bucket(Bucket=self.bucket)
+            # versioned, as docs/state.md recommends: history() shows every write
+            self.s3.put_bucket_versioning(Bucket=self.bucket, VersioningConfiguration={"Status": "Enabled"})
             self.url = "s3://%s/ci/state" % self.bucket
 
     @property
@@ -59,6 +61,22 @@ class Store:
         except self.s3.exceptions.NoSuchKey:
             return None
         return json.loads(body.read())
+
+    def history(self, record_id: str, host: str = "localhost") -> List[Any]:
+        """Every version of an S3 document, oldest first (for a failure's message)."""
+        if self.kind == "file":
+            return [self.document(record_id, host)]
+        key = "ci/state/" + self._name(record_id, host)
+        found = self.s3.list_object_versions(Bucket=self.bucket, Prefix=key)
+        versions = sorted(found.get("Versions", []) + found.get("DeleteMarkers", []), key=lambda v: v["LastModified"])
+        out = []
+        for version in versions:
+            if "ETag" not in version:
+                out.append("deleted")
+                continue
+            body = self.s3.get_object(Bucket=self.bucket, Key=key, VersionId=version["VersionId"])["Body"].read()
+            out.append(json.loads(body))
+        return out
 
     def record(self, record_id: str, host: str = "localhost") -> Optional[Dict[str, Any]]:
         document = self.document(record_id, host)
@@ -139,14 +157,13 @@ def test_two_runs_at_once_invoke_once_twenty_times(functions, ansible, tmp_path,
     for round_ in range(20):
         entries = [item_args(fn, id="race-%s-%d" % (store.kind, round_), lifecycle_scope="CRUD",
                              input={"round": round_, "store": store.kind}, record_store=store.url) for store in stores]
-        pending = [ansible.start(invocations=entries) for _ in range(2)]
+        pending = [ansible.start(invocations=entries), ansible.start(invocations=entries)]
         runs = [p.wait() for p in pending]
         output = "\n\n".join(run.output for run in runs)
         for index, store in enumerate(stores):
             record_id = "race-%s-%d" % (store.kind, round_)
-            sent = [e for e in fn.events() if json.loads(e) == {"round": round_, "store": store.kind,
-                                                                 "tf": CREATE}]
-            assert len(sent) == 1, output
+            sent = [e for e in fn.events() if json.loads(e) == {"round": round_, "store": store.kind, "tf": CREATE}]
+            assert len(sent) == 1, "%s\n\nwrites: %s" % (output, json.dumps(store.history(record_id), indent=1))
             items = [run.item(index) for run in runs]
             created = [i for i in items if i.get("action") == "create" and not i.get("failed")]
             others = [i for i in items if i not in created]
