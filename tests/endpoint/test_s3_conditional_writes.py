@@ -18,30 +18,30 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
 
 import local_lambda  # noqa: E402
 
-RACERS = 16
+RACERS = 8
 
 
 @pytest.fixture(scope="module")
 def s3() -> Iterator[Any]:
-    """The server runs in this process. Moto's S3 looks the object up to check the condition, then
-    writes; the lookup is slowed down here, so that racing writes overlap every time (on a busy
-    machine they sometimes do anyway)."""
-    from moto.s3.models import S3Backend
+    """The server runs in this process. Moto checks the condition, then works out the checksum,
+    then writes; the checksum step is slowed down here so that racing writes always fall into that
+    gap (on a busy machine they sometimes do anyway: that is how a duplicate was once seen)."""
+    from moto.s3.responses import S3Response
 
-    original = S3Backend.get_object
+    original = S3Response._get_checksum
 
-    def slow_get_object(self: Any, *args: Any, **kwargs: Any) -> Any:
-        time.sleep(0.01)
+    def slow_checksum(self: Any, *args: Any, **kwargs: Any) -> Any:
+        time.sleep(0.05)
         return original(self, *args, **kwargs)
 
-    S3Backend.get_object = slow_get_object  # type: ignore[method-assign]
+    S3Response._get_checksum = slow_checksum  # type: ignore[method-assign]
     try:
         with local_lambda.start(host="127.0.0.1", port=0) as server:
             client = local_lambda.client(server.endpoint_url, "s3")
             client.create_bucket(Bucket="races")
             yield client
     finally:
-        S3Backend.get_object = original  # type: ignore[method-assign]
+        S3Response._get_checksum = original  # type: ignore[method-assign]
 
 
 def race(write: Callable[[int], None]) -> List[str]:
@@ -65,14 +65,14 @@ def race(write: Callable[[int], None]) -> List[str]:
     return outcomes
 
 
-@pytest.mark.parametrize("round_", range(5))
+@pytest.mark.parametrize("round_", range(2))
 def test_if_none_match_lets_exactly_one_create_win(s3: Any, round_: int) -> None:
     key = "create-%d" % round_
     outcomes = race(lambda i: s3.put_object(Bucket="races", Key=key, Body=b"%d" % i, IfNoneMatch="*"))
     assert sorted(outcomes) == ["PreconditionFailed"] * (RACERS - 1) + ["won"]
 
 
-@pytest.mark.parametrize("round_", range(5))
+@pytest.mark.parametrize("round_", range(2))
 def test_if_match_lets_exactly_one_replace_win(s3: Any, round_: int) -> None:
     key = "replace-%d" % round_
     etag = s3.put_object(Bucket="races", Key=key, Body=b"first")["ETag"]
