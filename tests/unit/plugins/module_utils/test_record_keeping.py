@@ -256,3 +256,12 @@ def test_a_write_whose_answer_was_lost_finds_itself(tmp_path):
     store = Retried(parse_url("file://%s" % tmp_path))
     result = keeper(store, Module(store)).run()
     assert result["action"] == "create"
+
+
+def test_forgetting_a_create_only_record_deletes_the_document_without_invoking(store):
+    """The path state=forgotten takes too: a plan with no invocation and no record to keep."""
+    put(store, Record(Target("fn"), "CREATE_ONLY", "tf", {}, {"a": 1}, None))
+    module = Module(store)
+    result = keeper(store, module, wanted=desired(state="absent", input=None, lifecycle_scope="CREATE_ONLY")).run()
+    assert (result["action"], result["changed"], module.calls) == ("forget", True, [])
+    assert store.read("h", "t") is None and result["record"] is None
