@@ -239,7 +239,13 @@ class Keeper:
         done: List[Dict[str, Any]] = []
         remaining = list(transition.invocations)
         current = base
-        version = self._write(version, current, self._marker(transition, base, remaining, done))  # Conflict: lost race
+        try:
+            version = self._write(version, current, self._marker(transition, base, remaining, done))
+        except Conflict:
+            raise  # a lost race: run() reads again
+        except StoreError as exc:
+            raise KeepingFailed("%s Nothing was invoked." % exc, changed=bool(self.invocations),
+                                invocations=self.invocations, action=transition.action) from exc
         while remaining:
             invocation = remaining.pop(0)
             outcome = self.invoke([invocation])

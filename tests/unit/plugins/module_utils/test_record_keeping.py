@@ -15,7 +15,7 @@ from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import fa
 from ansible_collections.cloudhooks.aws.plugins.module_utils.record_keeping import (
     Keeper, KeepingFailed, adopter, legacy_jsonfile_facts,
 )
-from ansible_collections.cloudhooks.aws.plugins.module_utils.record_store import Conflict, FileStore, parse_url
+from ansible_collections.cloudhooks.aws.plugins.module_utils.record_store import Conflict, FileStore, StoreError, parse_url
 
 CONTROLLER = {"host": "ci-7", "user": "runner", "pid": 4242, "worker_pid": 4243}
 
@@ -265,3 +265,16 @@ def test_forgetting_a_create_only_record_deletes_the_document_without_invoking(s
     result = keeper(store, module, wanted=desired(state="absent", input=None, lifecycle_scope="CREATE_ONLY")).run()
     assert (result["action"], result["changed"], module.calls) == ("forget", True, [])
     assert store.read("h", "t") is None and result["record"] is None
+
+
+def test_a_store_that_refuses_the_marker_fails_before_invoking(tmp_path):
+    class ReadOnly(FileStore):
+        def create(self, host, record_id, document):
+            raise StoreError("record_store x: access denied for PutObject")
+
+    store = ReadOnly(parse_url("file://%s" % tmp_path))
+    module = Module(store)
+    with pytest.raises(KeepingFailed) as failed:
+        keeper(store, module).run()
+    assert failed.value.result["msg"] == "record_store x: access denied for PutObject Nothing was invoked."
+    assert module.calls == []
