@@ -27,12 +27,10 @@ from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import pl
 from ansible_collections.cloudhooks.aws.plugins.module_utils.record_keeping import Keeper, KeepingFailed
 from ansible_collections.cloudhooks.aws.plugins.module_utils.record_keeping import adopter, legacy_jsonfile_facts
 from ansible_collections.cloudhooks.aws.plugins.module_utils.record_store import StoreError, StoreSpec
-from ansible_collections.cloudhooks.aws.plugins.module_utils.record_store import open_store, parse_url, store_url
+from ansible_collections.cloudhooks.aws.plugins.module_utils.record_store import open_store, parse_url, preload, store_url
 
-try:  # loads botocore's S3 model now, once per run on ansible-core >= 2.19 (see record_store_s3.py)
-    from ansible_collections.cloudhooks.aws.plugins.module_utils import record_store_s3  # noqa: F401  pylint: disable=unused-import
-except ImportError:
-    pass
+preload(os.environ)  # with CLOUDHOOKS_RECORD_STORE=s3://...: botocore's S3 model, once per run (record_store.py)
+
 
 MODULE = "cloudhooks.aws.lambda_invocation"
 _VALIDATOR = ArgumentSpecValidator(OPTION_SPEC)

@@ -19,12 +19,10 @@ from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import AW
 from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import FACT_PREFIX
 from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import fact_name
 from ansible_collections.cloudhooks.aws.plugins.module_utils.record_store import StoreError
-from ansible_collections.cloudhooks.aws.plugins.module_utils.record_store import open_store, parse_url, store_url
+from ansible_collections.cloudhooks.aws.plugins.module_utils.record_store import open_store, parse_url, preload, store_url
 
-try:  # loads botocore's S3 model once per run (see record_store_s3.py)
-    from ansible_collections.cloudhooks.aws.plugins.module_utils import record_store_s3  # noqa: F401  pylint: disable=unused-import
-except ImportError:
-    pass
+preload(os.environ)  # with CLOUDHOOKS_RECORD_STORE=s3://...: botocore's S3 model, once per run (record_store.py)
+
 
 INFO_SPEC: Dict[str, Dict[str, Any]] = {
     "record_store": {"type": "str"},

@@ -101,6 +101,19 @@ def store_url(option: Optional[str], environ: Mapping[str, str]) -> str:
     return environ.get(ENV_VAR) or FACTS
 
 
+def preload(environ: Mapping[str, str]) -> None:
+    """When CLOUDHOOKS_RECORD_STORE names an S3 store, load botocore's S3 model now (the action plugins
+    call this at import: on ansible-core >= 2.19 that is once per run, before the workers fork).
+    Otherwise nothing is loaded, so a playbook that keeps its records in facts pays nothing."""
+    if not environ.get(ENV_VAR, "").startswith("s3://"):
+        return
+    try:
+        from ansible_collections.cloudhooks.aws.plugins.module_utils.record_store_s3 import warm
+    except ImportError:  # no botocore: the S3 store says so when it is used
+        return
+    warm()
+
+
 def parse_url(url: str) -> StoreSpec:
     """Check a record_store URL; raise StoreError naming the option and what is wrong."""
     if not isinstance(url, str) or not url.strip():

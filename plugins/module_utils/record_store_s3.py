@@ -9,10 +9,11 @@ encoded by record_store.encode_name). The version token is the object's ETag; ``
 412 PreconditionFailed, or, when two writes race on AWS, 409 ConditionalRequestConflict: both
 are a ``Conflict``. (Identical bytes keep the same ETag: the caller puts a nonce in every document.)
 
-Speed: importing botocore and loading the S3 service model takes about 0.3 s, too much for every
-task. ansible-core 2.19 imports action plugins in the process that forks the task workers, so this
-module loads them once, at import, into a botocore session whose loader every task's client reuses
-(a client then takes a few milliseconds).
+Speed: importing botocore and loading the S3 service model takes about 0.35 s, too much for every
+task. ansible-core 2.19 imports action plugins in the process that forks the task workers, so when
+CLOUDHOOKS_RECORD_STORE names an S3 store the action plugins call warm() at import (record_store.
+preload): once per run, into a botocore session whose loaded models every task's client reuses (a
+client then takes a few milliseconds). Otherwise the first S3 client of each task's worker loads them.
 """
 
 from __future__ import annotations
@@ -232,5 +233,3 @@ class S3Store(RecordStore):
         response = self.client.get_object(Bucket=self.bucket, Key=key)
         return from_bytes(response["Body"].read(), "s3://%s/%s" % (self.bucket, key))
 
-
-warm()

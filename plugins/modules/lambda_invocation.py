@@ -139,6 +139,8 @@ options:
         C(?region=R&profile=P&endpoint_url=U). It needs C(s3:GetObject), C(s3:PutObject) and
         C(s3:DeleteObject) on the prefix, and C(s3:ListBucket) on the bucket; use a versioned bucket with
         default encryption.
+      - Given with C(CLOUDHOOKS_RECORD_STORE), an C(s3://) store loads botocore once per run (ansible-core
+        2.19 and later); given only with this option, each task that uses it loads it (about 0.35 seconds).
       - With C(file://) or C(s3://) the store is the source of truth. The fact is still set after a
         successful run, so that playbooks can read it, but it is not read, except once. When the store has
         no record for an id, it is adopted, without invoking, from the host's fact or from an ansible-core

@@ -104,3 +104,15 @@ def test_the_url_settings_win_and_a_url_profile_drops_the_task_keys():
     assert "aws_access_key_id" not in own
     shared = record_store_s3.client_arguments(parse_url("s3://bkt/p"), task)
     assert (shared["region_name"], shared["aws_access_key_id"], shared["profile"]) == ("us-east-1", "a", "task-profile")
+
+
+def test_preload_loads_botocore_only_when_the_environment_names_s3(monkeypatch):
+    from ansible_collections.cloudhooks.aws.plugins.module_utils.record_store import preload
+
+    calls = []
+    monkeypatch.setattr(record_store_s3, "warm", lambda: calls.append(1))
+    preload({ENV_VAR: "file:///records"})
+    preload({})
+    assert calls == []
+    preload({ENV_VAR: "s3://bucket/p"})
+    assert calls == [1]
