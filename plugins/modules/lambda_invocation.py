@@ -141,8 +141,8 @@ options:
         default encryption.
       - Given with C(CLOUDHOOKS_RECORD_STORE), an C(s3://) store loads botocore once per run (ansible-core
         2.19 and later); given only with this option, each task that uses it loads it (about 0.35 seconds).
-      - With C(file://) or C(s3://) the store is the source of truth. The fact is still set after a
-        successful run, so that playbooks can read it, but it is not read, except once. When the store has
+      - With C(file://) or C(s3://) the store is the source of truth. The fact is still set when a run
+        changes the record, so that playbooks can read it, but it is not read, except once. When the store has
         no record for an id, it is adopted, without invoking, from the host's fact or from an ansible-core
         2.17/2.18 jsonfile cache file (C(<host>)), and written to the store.
       - Before the first invocation the controller writes an in-flight marker (conditionally, so that only one run
