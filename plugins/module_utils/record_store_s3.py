@@ -232,4 +232,3 @@ class S3Store(RecordStore):
     def read_key(self, key: str) -> Dict[str, Any]:
         response = self.client.get_object(Bucket=self.bucket, Key=key)
         return from_bytes(response["Body"].read(), "s3://%s/%s" % (self.bucket, key))
-
