@@ -1,19 +1,20 @@
 # -*- coding: utf-8 -*-
 # Copyright: cloudhooks.aws contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Controller side of cloudhooks.aws.lambda_invocation: the record lives in host facts.
+"""Controller side of cloudhooks.aws.lambda_invocation: it owns the record.
 
-Reads this id's record from the host's facts, plans with the pure lifecycle code (the decision
-table of docs/lifecycle.md), returns at once when nothing is to be invoked (no module shipped, no
-AWS call), and otherwise runs the module, which makes the AWS calls. The record that results goes
-back as one fact per id.
+Reads this id's record (from the host's facts, or from a durable record store: record_store.py,
+record_keeping.py), plans with the pure lifecycle code (the decision table of docs/lifecycle.md),
+returns at once when nothing is to be invoked (no module shipped, no AWS call), and otherwise runs
+the module, which makes the AWS calls. The record that results goes back as one fact per id, and
+to the store when there is one.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from ansible import constants as C
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
@@ -26,7 +27,13 @@ from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import pl
 from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import shared_record_warning
 from ansible_collections.cloudhooks.aws.plugins.module_utils.options import AWS_CONNECTION_OPTIONS
 from ansible_collections.cloudhooks.aws.plugins.module_utils.options import OPTION_SPEC
+from ansible_collections.cloudhooks.aws.plugins.module_utils.record_keeping import Keeper, KeepingFailed
+from ansible_collections.cloudhooks.aws.plugins.module_utils.record_keeping import adopter, legacy_jsonfile_facts
+from ansible_collections.cloudhooks.aws.plugins.module_utils.record_store import StoreError, StoreSpec
+from ansible_collections.cloudhooks.aws.plugins.module_utils.record_store import open_store, parse_url, preload, store_url
 from ansible_collections.cloudhooks.aws.plugins.module_utils.terraform_state import terraform_source
+
+preload(os.environ)  # with CLOUDHOOKS_RECORD_STORE=s3://...: botocore's S3 model, once per run (record_store.py)
 
 MODULE = "cloudhooks.aws.lambda_invocation"
 _VALIDATOR = ArgumentSpecValidator(OPTION_SPEC)
@@ -64,14 +71,18 @@ class ActionModule(ActionBase):
             options = self._options(args)
             desired = parse_desired(options)
             fact = fact_name(desired.id)
-            stored, earlier = self._stored(task_vars, fact)
             # Adopting Terraform state: read only when there is no record (docs/terraform.md).
             source = terraform_source(options, self._loader.path_dwim if self._loader else os.path.abspath)
+            spec = parse_url(store_url(options.get("record_store"), os.environ))
+            if spec.durable:
+                result.update(self._run_on_store(spec, args, options, desired, task_vars, source.adopt if source else None))
+                return result
+            stored, earlier = self._stored(task_vars, fact)
             the_plan = plan_stored(stored, desired, source.adopt if source else None)
             if source and _readable(stored) is not None:
                 self._display.v("%s: a record exists for id %r; terraform_state and terraform_address are ignored" % (MODULE, desired.id))
             shared = shared_record_warning(_readable(stored), desired, self._task_uuid())
-        except LifecycleError as exc:
+        except (LifecycleError, StoreError) as exc:
             result.update(failed=True, msg=str(exc))
             return result
 
@@ -119,6 +130,58 @@ class ActionModule(ActionBase):
             result["diff"] = the_plan.diff
         return result
 
+    def _run_on_store(self, spec: StoreSpec, args: Dict[str, Any], options: Dict[str, Any], desired: Any,
+                      task_vars: Dict[str, Any], terraform: Optional[Callable[[Any], Record]]) -> Dict[str, Any]:
+        """The task with its record in a durable store (record_keeping.py); the module makes each call."""
+        host = self._record_host(task_vars)
+        fact = fact_name(desired.id)
+        module_args = {k: v for k, v in args.items() if k not in ("input", "triggers", "record_store", "recover")}
+
+        def invoke(invocations: list) -> Dict[str, Any]:
+            planned = [invocation.describe() for invocation in invocations]
+            return self._execute_module(module_name=MODULE, module_args=dict(module_args, _invocations=planned),
+                                        task_vars=task_vars)
+
+        def legacy() -> Optional[Dict[str, Any]]:
+            if _cache_settings()[0] not in ("jsonfile", "ansible.builtin.jsonfile"):
+                return None
+            prefix, origin = C.config.get_config_value_and_origin("CACHE_PLUGIN_PREFIX")
+            # jsonfile has no default prefix of its own: ansible_facts applies only when it is set
+            prefix = "" if origin == "default" else prefix
+            return legacy_jsonfile_facts(C.config.get_config_value("CACHE_PLUGIN_CONNECTION"), prefix, host)
+
+        check_mode = bool(self._task.check_mode)
+        try:
+            store = open_store(spec, aws={k: v for k, v in args.items() if k in AWS_CONNECTION_OPTIONS})
+            keeper = Keeper(store, host, desired, invoke, check_mode=check_mode, recover=options.get("recover"),
+                            adopt=adopter(self._host_facts(task_vars), fact, legacy), terraform=terraform)
+            outcome = keeper.run()
+        except (KeepingFailed, StoreError) as exc:
+            return getattr(exc, "result", None) or {"failed": True, "msg": str(exc), "changed": False}
+        _add_warnings(outcome, outcome.pop("warnings"))
+        diff = outcome.pop("diff")
+        if self._task.diff:
+            outcome["diff"] = diff
+        if "record" in outcome:
+            final = outcome.pop("record")
+            if not check_mode:  # the fact follows the store, for playbooks that read it
+                outcome["ansible_facts"] = {fact: final.to_fact() if final else None}
+        outcome["result_json"] = _json_or_none(outcome["result"])
+        return outcome
+
+    def _record_host(self, task_vars: Dict[str, Any]) -> str:
+        """The host whose record this is: the one Ansible stores this task's facts on."""
+        if self._task.delegate_to and self._task.delegate_facts:
+            return str(self._task.delegate_to)
+        return str(task_vars.get("inventory_hostname") or "localhost")
+
+    def _host_facts(self, task_vars: Dict[str, Any]) -> Dict[str, Any]:
+        """The facts of the host that Ansible stores this task's facts on."""
+        if self._task.delegate_to and self._task.delegate_facts:
+            delegated = (task_vars.get("ansible_delegated_vars") or {}).get(self._task.delegate_to) or {}
+            return delegated.get("ansible_facts") or {}
+        return task_vars.get("ansible_facts") or {}
+
     def _task_uuid(self) -> Optional[str]:
         uuid = getattr(self._task, "_uuid", None)
         return uuid if isinstance(uuid, str) else None
@@ -131,10 +194,7 @@ class ActionModule(ActionBase):
         key = self._written_key(task_vars, fact)
         if key in _WRITTEN:
             return _WRITTEN[key], True
-        if self._task.delegate_to and self._task.delegate_facts:
-            delegated = (task_vars.get("ansible_delegated_vars") or {}).get(self._task.delegate_to) or {}
-            return (delegated.get("ansible_facts") or {}).get(fact), False
-        return (task_vars.get("ansible_facts") or {}).get(fact), False
+        return self._host_facts(task_vars).get(fact), False
 
     def _written_key(self, task_vars: Dict[str, Any], fact: str) -> Tuple[str, str, str]:
         host = self._task.delegate_to if self._task.delegate_to and self._task.delegate_facts else None

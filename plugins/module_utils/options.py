@@ -44,6 +44,9 @@ OPTION_SPEC: Dict[str, Dict[str, Any]] = {
     # accepts and ignores them.
     "terraform_state": {"type": "path"},
     "terraform_address": {"type": "str"},
+    # Where the record is kept (record_store.py, record_keeping.py); the action plugin uses them.
+    "record_store": {"type": "str"},
+    "recover": {"type": "str", "choices": ["retry", "assume_done"]},
 }
 
 # The connection options (and aliases) that AnsibleAWSModule adds to every AWS module. The action

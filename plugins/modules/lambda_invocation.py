@@ -20,11 +20,13 @@ description:
     V(create), V(update) or V(delete) and PREVIOUS is the input last sent (null on create), so that
     the function can set up, migrate and tear down what it manages. Functions written for Terraform
     work unchanged.
-  - What was last sent is remembered per host in a fact (one fact per O(id)), in clear text; see the
-    notes on sensitive data. Keep facts across runs
-    with fact caching, for example C(fact_caching = jsonfile) and C(fact_caching_timeout = 0) in
-    C(ansible.cfg). With the default in-memory cache the record lasts only for the run, and with a
-    non-zero C(fact_caching_timeout) it expires; in both cases the module warns.
+  - What was last sent is remembered per host and O(id), in clear text (see the notes on sensitive
+    data), by default in a fact (one fact per O(id)). Keep facts across runs with fact caching, for
+    example C(fact_caching = jsonfile) and C(fact_caching_timeout = 0) in C(ansible.cfg). With the
+    default in-memory cache the record lasts only for the run, and with a non-zero
+    C(fact_caching_timeout) it expires; in both cases the module warns. O(record_store) keeps it
+    instead in a directory or an S3 bucket, which survive failed loops and cache changes, and are
+    locked per invocation across controllers.
   - An action plugin of the same name decides on the controller, from the stored record and the task,
     what to invoke. When nothing is to be invoked it returns at once, without running the module or
     calling AWS.
@@ -178,6 +180,46 @@ options:
         instances there are. Give it together with O(terraform_state).
     type: str
     version_added: 0.2.0
+  record_store:
+    description:
+      - Where the record of each O(id) is kept. When not set, the environment variable
+        C(CLOUDHOOKS_RECORD_STORE) on the controller gives it (so CI can set it once); otherwise V(facts).
+        It can also be set with C(module_defaults), for this module or the group C(group/cloudhooks.aws.aws).
+      - V(facts) keeps it in a host fact, carried between runs by Ansible's fact cache (see the notes).
+      - C(file:///ABSOLUTE/DIR) keeps one file per host and id under that directory (which must exist), for
+        one controller. Writes take an exclusive lock and rename a complete file into place.
+      - C(s3://BUCKET/PREFIX) keeps one object per host and id, C(PREFIX/<inventory_hostname>/<id>.json)
+        (names encoded so that any host name and id are safe), written with S3's conditional writes. It uses
+        the task's AWS connection options (credentials, O(profile), O(region), O(endpoint_url)) and the usual
+        credential chain on the controller, unless the URL names its own with
+        C(?region=R&profile=P&endpoint_url=U). It needs C(s3:GetObject), C(s3:PutObject) and
+        C(s3:DeleteObject) on the prefix, and C(s3:ListBucket) on the bucket; use a versioned bucket with
+        default encryption.
+      - Given with C(CLOUDHOOKS_RECORD_STORE), an C(s3://) store loads botocore once per run (ansible-core
+        2.19 and later); given only with this option, each task that uses it loads it (about 0.35 seconds).
+      - With C(file://) or C(s3://) the store is the source of truth. The fact is still set when a run
+        changes the record, so that playbooks can read it, but it is not read, except once. When the store has
+        no record for an id, it is adopted, without invoking, from the host's fact or from an ansible-core
+        2.17/2.18 jsonfile cache file (C(<host>)), and written to the store.
+      - Before the first invocation the controller writes an in-flight marker (conditionally, so that only one run
+        can hold it); after each invocation it stores the progress, so a replace whose create fails after the
+        delete succeeded sends only the create next time. The marker is removed when the function surely did
+        not complete (a function error, a refusal before it ran), and kept when the outcome is unknown (a
+        timeout, a lost connection, the controller killed). See O(recover).
+      - The collection's docs/state.md compares the stores and says how to set each up and move between them.
+    type: str
+    version_added: 0.2.0
+  recover:
+    description:
+      - What to do with an invocation found in flight in a C(file://) or C(s3://) record store (a run that
+        died, or timed out, after sending it). Without it such a record fails the task with a message that
+        says what was in flight, since when and from where.
+      - V(retry) sends the planned invocations that were not confirmed again.
+      - V(assume_done) stores the planned record without invoking anything.
+      - After recovering, the task goes on as usual from the recovered record. In check mode it only reports.
+    type: str
+    choices: [retry, assume_done]
+    version_added: 0.2.0
   _invocations:
     description:
       - Internal. The invocations the action plugin of the same name planned, in order, with their
@@ -219,10 +261,16 @@ notes:
   - In check mode RV(result) and RV(result_json) are null when an invocation is planned. A later task
     that uses them should allow for that, for example with C(default) or C(when) on C(ansible_check_mode).
   - A replacement in CRUD scope invokes twice, C(delete) on the old target and then C(create) on the
-    new one. If the delete succeeds and the create fails, the task fails and the record still names
-    the old target and input; the next run sends C(delete) to the old target again and then
-    C(create). Write the delete handler so that it can run twice; if it cannot move on,
-    O(state=forgotten) drops the record.
+    new one. If the delete succeeds and the create fails, the task fails. With O(record_store=facts) the
+    record still names the old target and input (Ansible keeps no facts from a failed task), and the next
+    run sends C(delete) to the old target again and then C(create), so write the delete handler so that it
+    can run twice; if it cannot move on, O(state=forgotten) drops the record. With a C(file://) or
+    C(s3://) store the record says that the old side is gone, and the next run sends only the C(create).
+  - A loop in which one item fails loses the facts of every item (Ansible keeps no facts from a failed
+    task), so with O(record_store=facts) the next run invokes the items that had succeeded again. A
+    C(file://) or C(s3://) store keeps each item's record as soon as it succeeds.
+  - With a C(file://) or C(s3://) store the module runs once per planned invocation, so that the
+    controller can store the progress after each.
   - "Sensitive data: the input and the result are stored in the record in clear text. Any later task
     can read them as a host fact, the fact cache keeps them (a C(jsonfile) cache in files as
     readable as its directory allows; a Redis cache in clear text unless Redis uses TLS and a
@@ -307,6 +355,23 @@ EXAMPLES = r"""
     terraform_state: invocations.tfstate  # terraform state pull > invocations.tfstate
     terraform_address: 'aws_lambda_invocation.tenant["{{ item }}"]'
   loop: [acme, globex]
+
+- name: Keep the records in an S3 bucket shared by every controller (or set CLOUDHOOKS_RECORD_STORE)
+  cloudhooks.aws.lambda_invocation:
+    function_name: tenant-provisioner
+    lifecycle_scope: CRUD
+    record_store: s3://example-state-bucket/ansible/lambda?region=eu-west-1
+    input:
+      tenant: acme
+
+- name: A run died while this was in flight; the function did its work, so store it as done
+  cloudhooks.aws.lambda_invocation:
+    function_name: tenant-provisioner
+    lifecycle_scope: CRUD
+    record_store: s3://example-state-bucket/ansible/lambda?region=eu-west-1
+    recover: assume_done
+    input:
+      tenant: acme
 
 - name: Connection options once for the whole play
   module_defaults:
@@ -401,6 +466,39 @@ result_json:
   returned: always
   type: raw
   sample: {"status": "ok"}
+failure_kind:
+  description:
+    - When an invocation failed, whether the function surely did not complete (V(not_completed), after a
+      function error or a refusal before it ran) or may have run (V(unknown), after a read timeout, a lost
+      connection or a 5xx answer). With a C(file://) or C(s3://) store, the in-flight marker is removed in the first case and
+      kept in the second.
+  returned: when an invocation failed
+  type: str
+  sample: unknown
+adopted_from:
+  description: With a C(file://) or C(s3://) store, where a record missing from the store was adopted from,
+    V(fact) or V(jsonfile) (an ansible-core 2.17/2.18 cache file). Nothing is invoked for the adoption itself.
+  returned: when a record was adopted
+  type: str
+  sample: fact
+recovered:
+  description: With O(recover), how (V(retry) or V(assume_done)) and what was found in flight.
+  returned: when an invocation in flight was recovered
+  type: dict
+  contains:
+    how:
+      description: The O(recover) choice used.
+      returned: always
+      type: str
+    in_flight:
+      description: The marker found (action, remaining and done invocations, planned and prior record,
+        since, controller host, user and pid).
+      returned: always
+      type: dict
+in_flight:
+  description: The in-flight marker found in the store, when it fails the task (O(recover) not given).
+  returned: when an invocation in flight stops the task
+  type: dict
 log:
   description: The decoded log tail of the last invocation.
   returned: when O(tail_log=true) and a function was invoked
@@ -571,14 +669,32 @@ def progress_note(done: List[Dict[str, Any]], planned: int) -> str:
     )
 
 
-def _fail(module: AnsibleAWSModule, msg: str, done: List[Dict[str, Any]], planned: int, **extra: Any) -> None:
+# failure_kind, returned when an invocation failed: whether the function surely did not complete
+# (the action plugin then removes a record store's in-flight marker) or may have run (it stays).
+NOT_COMPLETED = "not_completed"
+UNKNOWN = "unknown"
+
+
+def failure_kind(error: BaseException) -> str:
+    """NOT_COMPLETED: refused before it ran (a 4xx answer, no connection made, a request botocore
+    would not send); UNKNOWN: it may have run (a 5xx answer, no answer, a connection lost)."""
+    if isinstance(error, ClientError):
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+        return NOT_COMPLETED if 0 < status < 500 else UNKNOWN
+    if isinstance(error, (EndpointConnectionError, ConnectTimeoutError, NoCredentialsError, ParamValidationError)):
+        return NOT_COMPLETED
+    return UNKNOWN
+
+
+def _fail(module: AnsibleAWSModule, msg: str, done: List[Dict[str, Any]], planned: int, kind: str, **extra: Any) -> None:
     module.fail_json(msg="%s. %s." % (msg, _capitalised(progress_note(done, planned))),
-                     changed=bool(done), invocations=extra.pop("invocations", done), **extra)
+                     changed=bool(done), invocations=extra.pop("invocations", done), failure_kind=kind, **extra)
 
 
 def _fail_aws(module: AnsibleAWSModule, exc: BaseException, msg: str, done: List[Dict[str, Any]], planned: int) -> None:
     # fail_json_aws appends ": <the error>" to msg.
-    module.fail_json_aws(exc, msg="%s (%s)" % (msg, progress_note(done, planned)), changed=bool(done), invocations=done)
+    module.fail_json_aws(exc, msg="%s (%s)" % (msg, progress_note(done, planned)), changed=bool(done), invocations=done,
+                         failure_kind=failure_kind(exc))
 
 
 def _capitalised(text: str) -> str:
@@ -619,7 +735,7 @@ def main() -> None:
             if isinstance(exc, ReadTimeoutError):
                 what += " within timeout=%d seconds" % module.params["timeout"]
             _fail(module, "%s during %s; it was sent once and not resent, and the function may still be "
-                  "running" % (what, where), done, total)
+                  "running" % (what, where), done, total, UNKNOWN)
         except NoCredentialsError as exc:  # pylint: disable=duplicate-except,bad-except-order
             _fail_aws(module, exc, "no AWS credentials for %s: give access_key and secret_key, or profile, %s"
                       % (where, HOW_TO_CONNECT), done, total)
@@ -633,7 +749,7 @@ def main() -> None:
                       % (invocation.target.describe(), invocation.action), done, total)
         entry = describe_response(invocation, response, dry_run)
         if entry.get("function_error"):
-            _fail(module, function_error_message(entry), done, total, invocations=done + [entry])
+            _fail(module, function_error_message(entry), done, total, NOT_COMPLETED, invocations=done + [entry])
         done.append(entry)
 
     result: Optional[str] = None

@@ -5,7 +5,7 @@
 Pinned to moto 5.2.5 (requirements/ansible-2.19.txt). Without Docker, moto 5 cannot run a
 handler: its Invoke only echoes, and it drops the `Qualifier` query parameter. This module keeps
 moto for everything else (CreateFunction, PublishVersion, CreateAlias, UpdateFunctionCode, IAM,
-the /moto-api endpoints, ...) and changes exactly two moto symbols, while a server started here
+the /moto-api endpoints, ...) and changes exactly four moto symbols, while a server started here
 is running (reference-counted; the originals come back when the last one stops):
 
 * ``moto.awslambda.responses.LambdaResponse.invoke`` -- replaced. For requests that came
@@ -19,6 +19,9 @@ is running (reference-counted; the originals come back when the last one stops):
   in-process through ``mock_aws`` while a server runs) still get moto's original method.
 * ``moto.core.responses.BaseResponse.call_action`` -- wrapped, only to note the operation name
   (``self._get_action()``) of each AWS request for the /_local_lambda/requests counter.
+* ``moto.s3.responses.S3Response.put_object`` and ``.delete_object`` -- wrapped in one lock. Moto
+  checks If-None-Match / If-Match and then writes, in two steps, so two conditional writes racing
+  on the threaded server could both pass; on AWS a conditional write is atomic, and so it is here.
 
 Versions run what was published: moto's ``LambdaStorage.publish_version`` copies the function
 object, and UpdateFunctionCode / UpdateFunctionConfiguration replace (never mutate) the
@@ -90,16 +93,18 @@ def _check_moto() -> None:
     if found != PINNED_MOTO_VERSION:
         raise RuntimeError(
             f"local_lambda is written against moto {PINNED_MOTO_VERSION} (see requirements/ansible-2.19.txt) "
-            f"and patches LambdaResponse.invoke and BaseResponse.call_action; found moto {found}. "
+            f"and patches LambdaResponse.invoke, BaseResponse.call_action and S3Response.put_object/delete_object; found moto {found}. "
             "Install the pinned version, or re-check the hook (tools/local_lambda/server.py) and bump the pin."
         )
     from moto.awslambda.models import LambdaBackend, LambdaFunction
     from moto.awslambda.responses import LambdaResponse
     from moto.core.responses import BaseResponse
+    from moto.s3.responses import S3Response
 
     needed = [
         (LambdaResponse, "invoke"), (BaseResponse, "call_action"), (BaseResponse, "_get_action"),
         (LambdaBackend, "get_function"), (LambdaFunction, "save_logs"),
+        (S3Response, "put_object"), (S3Response, "delete_object"),
     ]
     missing = [f"{cls.__name__}.{name}" for cls, name in needed if not callable(getattr(cls, name, None))]
     if missing:
@@ -123,6 +128,18 @@ def _recording_call_action(self: Any) -> Any:
     return _originals["call_action"](self)
 
 
+_s3_write_lock = threading.Lock()
+
+
+def _serialised(name: str) -> Callable[[Any], Any]:
+    def write(self: Any) -> Any:
+        with _s3_write_lock:
+            return _originals[name](self)
+
+    write.__name__ = name
+    return write
+
+
 def _install_patches() -> None:
     global _patch_users
     with _patch_lock:
@@ -135,6 +152,11 @@ def _install_patches() -> None:
             _originals["call_action"] = BaseResponse.__dict__["call_action"]
             LambdaResponse.invoke = _patched_invoke  # type: ignore[method-assign]
             BaseResponse.call_action = _recording_call_action  # type: ignore[method-assign]
+            from moto.s3.responses import S3Response
+
+            for name in ("put_object", "delete_object"):
+                _originals["s3." + name] = S3Response.__dict__[name]
+                setattr(S3Response, name, _serialised("s3." + name))
         _patch_users += 1
 
 
@@ -148,6 +170,10 @@ def _remove_patches() -> None:
 
             LambdaResponse.invoke = _originals.pop("invoke")  # type: ignore[method-assign]
             BaseResponse.call_action = _originals.pop("call_action")  # type: ignore[method-assign]
+            from moto.s3.responses import S3Response
+
+            for name in ("put_object", "delete_object"):
+                setattr(S3Response, name, _originals.pop("s3." + name))
 
 
 def check_loopback(host: str) -> None:
