@@ -15,7 +15,7 @@ from typing import Any, Dict, Optional
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
-from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import AWS_CONNECTION_OPTIONS
+from ansible_collections.cloudhooks.aws.plugins.module_utils.options import AWS_CONNECTION_OPTIONS
 from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import FACT_PREFIX
 from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import fact_name
 from ansible_collections.cloudhooks.aws.plugins.module_utils.record_store import StoreError
