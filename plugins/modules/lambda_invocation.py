@@ -451,6 +451,8 @@ from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import Invocation
+from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import function_state
+from ansible_collections.cloudhooks.aws.plugins.module_utils.options import EVENT
 from ansible_collections.cloudhooks.aws.plugins.module_utils.options import OPTION_SPEC
 
 # Error codes that Lambda returns before the function runs: resending cannot run it twice.
@@ -510,11 +512,12 @@ def lambda_client(module: AnsibleAWSModule, timeout: int) -> Any:
     return module.client("lambda", retry_decorator=retry, aws_config=config)
 
 
-def invoke(client: Any, invocation: Invocation, *, dry_run: bool, tail_log: bool) -> Dict[str, Any]:
+def invoke(client: Any, invocation: Invocation, *, dry_run: bool, tail_log: bool,
+           invocation_type: str = "RequestResponse") -> Dict[str, Any]:
     params: Dict[str, Any] = {
         "FunctionName": invocation.target.function_name,
         "Qualifier": invocation.target.qualifier,
-        "InvocationType": "DryRun" if dry_run else "RequestResponse",
+        "InvocationType": "DryRun" if dry_run else invocation_type,
         "Payload": invocation.payload,
     }
     if invocation.target.tenant_id:
@@ -529,6 +532,10 @@ def describe_response(invocation: Invocation, response: Dict[str, Any], dry_run:
     entry["status_code"] = response.get("StatusCode")
     if dry_run:
         entry["dry_run"] = True
+        return entry
+    if response.get("StatusCode") == 202:
+        # Event: queued; Lambda answers nothing about the function's run.
+        entry["queued"] = True
         return entry
     entry["executed_version"] = response.get("ExecutedVersion")
     body = response.get("Payload")
@@ -596,11 +603,34 @@ def check_connection(module: AnsibleAWSModule, planned: List[Invocation]) -> Non
         module.require_botocore_at_least(BOTOCORE_FOR_TENANT_ID, reason="to send tenant_id (Lambda's TenantId)")
 
 
+def describe_function(module: AnsibleAWSModule) -> None:
+    """reinvoke_on: one GetFunctionConfiguration of the task's target; returns only what
+    function_state() makes of it (a CodeSha256 and a digest, never the environment's values)."""
+    check_connection(module, [])
+    client = lambda_client(module, module.params["timeout"])
+    params: Dict[str, Any] = {"FunctionName": module.params["function_name"], "Qualifier": module.params["qualifier"]}
+    what = "GetFunctionConfiguration of %s (qualifier %s), which reinvoke_on needs" % (params["FunctionName"], params["Qualifier"])
+    try:
+        configuration = client.get_function_configuration(aws_retry=True, **params)
+    except NoCredentialsError as exc:  # pylint: disable=duplicate-except,bad-except-order
+        module.fail_json_aws(exc, msg="no AWS credentials for the %s: give access_key and secret_key, or profile, %s"
+                             % (what, HOW_TO_CONNECT), invocations=[])
+    except is_boto3_error_code("ResourceNotFoundException") as exc:  # pylint: disable=duplicate-except,bad-except-order
+        module.fail_json_aws(exc, msg="function not found by the %s; nothing was invoked" % what, invocations=[])
+    except (ClientError, BotoCoreError) as exc:  # pylint: disable=duplicate-except,bad-except-order
+        module.fail_json_aws(exc, msg="failed: the %s; nothing was invoked" % what, invocations=[])
+    module.exit_json(changed=False, function=function_state(configuration, module.params["reinvoke_on"]))
+
+
 def main() -> None:
     argument_spec: Dict[str, Dict[str, Any]] = dict(OPTION_SPEC)
     # The action plugin plans (module_utils/lifecycle.py) and hands over the invocations to make.
     argument_spec["_invocations"] = dict(type="list", elements="dict", default=[])
+    # The action plugin asks for the function's state first when reinvoke_on is set.
+    argument_spec["_describe_function"] = dict(type="bool", default=False)
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
+    if module.params["_describe_function"]:
+        describe_function(module)
     planned = [Invocation.from_description(entry) for entry in module.params["_invocations"]]
 
     dry_run = module.check_mode
@@ -613,7 +643,8 @@ def main() -> None:
     for invocation in planned:
         where = "the %s invocation of %s" % (invocation.action, invocation.target.describe())
         try:
-            response = invoke(client, invocation, dry_run=dry_run, tail_log=module.params["tail_log"])
+            response = invoke(client, invocation, dry_run=dry_run, tail_log=module.params["tail_log"],
+                              invocation_type=module.params["invocation_type"])
         except (ReadTimeoutError, ConnectionClosedError) as exc:
             what = "no answer" if isinstance(exc, ReadTimeoutError) else "the connection was closed before an answer"
             if isinstance(exc, ReadTimeoutError):
@@ -638,7 +669,7 @@ def main() -> None:
 
     result: Optional[str] = None
     for entry in done:
-        if entry["action"] in ("create", "update") and not dry_run:
+        if entry["action"] in ("create", "update") and not dry_run and module.params["invocation_type"] != EVENT:
             result = entry.get("response")
     outcome: Dict[str, Any] = dict(changed=bool(done), invocations=done, result=result)
     logs = [entry["log"] for entry in done if "log" in entry]
