@@ -15,7 +15,6 @@ from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import (
     InputDigest,
     LifecycleError,
     Record,
-    Target,
     function_state,
     needs_function_state,
     parse_desired,

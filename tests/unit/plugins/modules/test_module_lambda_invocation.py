@@ -479,4 +479,5 @@ def test_describe_function_of_a_missing_function_names_it_and_invokes_nothing(ru
     stubber.add_client_error("get_function_configuration", "ResourceNotFoundException", "Function not found", 404)
     result = run_module(lambda_invocation.main, dict(CONNECTION, function_name="fn", reinvoke_on=["code"], _describe_function=True))
     assert result["failed"] is True
-    assert result["msg"].startswith("function not found by the GetFunctionConfiguration of fn (qualifier $LATEST), which reinvoke_on needs; nothing was invoked")
+    assert result["msg"].startswith(
+        "function not found by the GetFunctionConfiguration of fn (qualifier $LATEST), which reinvoke_on needs; nothing was invoked")
