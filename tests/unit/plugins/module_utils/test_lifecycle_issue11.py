@@ -15,6 +15,7 @@ from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import (
     InputDigest,
     LifecycleError,
     Record,
+    Target,
     function_state,
     needs_function_state,
     parse_desired,
@@ -264,3 +265,14 @@ def test_a_digest_record_keeps_its_salt_when_only_the_record_changes():
     replaced = plan_stored(first.to_fact(), desired(record_input="digest", triggers={"t": "2"}))
     assert replaced.action == "replace"
     assert replaced.record.same_input({"user": "admin", "password": SECRET})
+
+
+def test_an_adopted_terraform_record_is_rewritten_without_invoking_for_digest_and_reinvoke_on():
+    from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import plan_adopted
+
+    terraform = Record(Target(F), "CREATE_ONLY", "tf", {}, {"user": "admin", "password": SECRET}, '"ok"')
+    digest = plan_adopted(terraform, desired(record_input="digest"))
+    assert (digest.action, digest.invocations) == ("update", ())
+    assert SECRET not in digest.with_result(digest.result).to_fact()
+    watched = plan_adopted(terraform, with_function(CONFIG))
+    assert (watched.action, watched.invocations, watched.record.function) == ("update", (), {"code": "abc="})
