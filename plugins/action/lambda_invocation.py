@@ -22,6 +22,7 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import LifecycleError
 from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import Record
 from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import fact_name
+from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import needs_function_state
 from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import parse_desired
 from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import plan_stored
 from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import shared_record_warning
@@ -31,6 +32,7 @@ from ansible_collections.cloudhooks.aws.plugins.module_utils.record_keeping impo
 from ansible_collections.cloudhooks.aws.plugins.module_utils.record_keeping import adopter, legacy_jsonfile_facts
 from ansible_collections.cloudhooks.aws.plugins.module_utils.record_store import StoreError, StoreSpec
 from ansible_collections.cloudhooks.aws.plugins.module_utils.record_store import open_store, parse_url, preload, store_url
+from ansible_collections.cloudhooks.aws.plugins.module_utils.options import module_args
 from ansible_collections.cloudhooks.aws.plugins.module_utils.terraform_state import terraform_source
 
 preload(os.environ)  # with CLOUDHOOKS_RECORD_STORE=s3://...: botocore's S3 model, once per run (record_store.py)
@@ -70,6 +72,12 @@ class ActionModule(ActionBase):
         try:
             options = self._options(args)
             desired = parse_desired(options)
+            if needs_function_state(desired):
+                # reinvoke_on: the module reads the function (one GetFunctionConfiguration) first.
+                looked_up = self._execute_module(module_name=MODULE, module_args=module_args(args, _describe_function=True), task_vars=task_vars)
+                if looked_up.get("failed"):
+                    return dict(looked_up, invocations=[], action="none")
+                desired = desired.with_function(looked_up.get("function") or {})
             fact = fact_name(desired.id)
             # Adopting Terraform state: read only when there is no record (docs/terraform.md).
             source = terraform_source(options, self._loader.path_dwim if self._loader else os.path.abspath)
@@ -94,11 +102,8 @@ class ActionModule(ActionBase):
         result_text = the_plan.result
         invocations: list = []
         if the_plan.invocations:
-            # The planned payloads carry the input; sending it a second time would double the size
-            # of the module's arguments for nothing. The AWS connection options go on unchanged.
-            module_args = {k: v for k, v in args.items() if k not in ("input", "triggers")}
-            module_args["_invocations"] = [invocation.describe() for invocation in the_plan.invocations]
-            module_result = self._execute_module(module_name=MODULE, module_args=module_args, task_vars=task_vars)
+            invoke_args = module_args(args, _invocations=[invocation.describe() for invocation in the_plan.invocations])
+            module_result = self._execute_module(module_name=MODULE, module_args=invoke_args, task_vars=task_vars)
             if module_result.get("failed"):
                 # Ansible does not store facts from a failed task: the record stays as it was.
                 module_result.setdefault("invocations", [])
@@ -135,11 +140,10 @@ class ActionModule(ActionBase):
         """The task with its record in a durable store (record_keeping.py); the module makes each call."""
         host = self._record_host(task_vars)
         fact = fact_name(desired.id)
-        module_args = {k: v for k, v in args.items() if k not in ("input", "triggers", "record_store", "recover")}
 
         def invoke(invocations: list) -> Dict[str, Any]:
             planned = [invocation.describe() for invocation in invocations]
-            return self._execute_module(module_name=MODULE, module_args=dict(module_args, _invocations=planned),
+            return self._execute_module(module_name=MODULE, module_args=module_args(args, _invocations=planned),
                                         task_vars=task_vars)
 
         def legacy() -> Optional[Dict[str, Any]]:

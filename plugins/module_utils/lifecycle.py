@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import secrets
 from decimal import Decimal
 import re
 from dataclasses import dataclass, field, replace
@@ -26,13 +27,27 @@ from ansible_collections.cloudhooks.aws.plugins.module_utils.options import CREA
 from ansible_collections.cloudhooks.aws.plugins.module_utils.options import CRUD
 from ansible_collections.cloudhooks.aws.plugins.module_utils.options import DEFAULT_QUALIFIER
 from ansible_collections.cloudhooks.aws.plugins.module_utils.options import DEFAULT_TERRAFORM_KEY
+from ansible_collections.cloudhooks.aws.plugins.module_utils.options import EVENT
+from ansible_collections.cloudhooks.aws.plugins.module_utils.options import INVOCATION_TYPES
+from ansible_collections.cloudhooks.aws.plugins.module_utils.options import RECORD_INPUT_CHOICES
+from ansible_collections.cloudhooks.aws.plugins.module_utils.options import REINVOKE_ON_CHOICES
 from ansible_collections.cloudhooks.aws.plugins.module_utils.options import FORGOTTEN
 from ansible_collections.cloudhooks.aws.plugins.module_utils.options import PRESENT
+from ansible_collections.cloudhooks.aws.plugins.module_utils.options import REQUEST_RESPONSE
 from ansible_collections.cloudhooks.aws.plugins.module_utils.options import SCOPES
 from ansible_collections.cloudhooks.aws.plugins.module_utils.options import STATES
 
 # Lambda's limit for a synchronous (RequestResponse) request payload.
 MAX_PAYLOAD_BYTES = 6291456
+# Lambda's limit for an asynchronous (Event) request payload: 1 MB (1,048,576 bytes) since AWS
+# raised it from 256 KB in October 2025. Source: the Invoke API reference ("For asynchronous
+# invocations, the maximum payload size is 1 MB", docs.aws.amazon.com/lambda/latest/dg/API_Invoke.html)
+# and the Lambda quotas page (gettingstarted-limits), where MB means 1,024 KB.
+MAX_ASYNC_PAYLOAD_BYTES = 1048576
+PAYLOAD_LIMITS = {REQUEST_RESPONSE: (MAX_PAYLOAD_BYTES, "synchronous"), EVENT: (MAX_ASYNC_PAYLOAD_BYTES, "asynchronous")}
+
+# What reinvoke_on: configuration compares, from GetFunctionConfiguration.
+CONFIGURATION_FIELDS = ("Runtime", "Handler", "MemorySize", "Timeout", "Environment", "Layers", "Role", "Architectures")
 
 FACT_PREFIX = "cloudhooks_aws_lambda_invocation_"
 RECORD_VERSION = 1
@@ -72,23 +87,37 @@ class Record:
     triggers: Dict[str, Any]
     input: Any
     result: Optional[str] = None
+    # record_input: digest: the salted digest kept instead of the input (``input`` is then None).
+    input_digest: Optional["InputDigest"] = None
+    # reinvoke_on: what the function was when it was last invoked ({"code": ..., "configuration": ...}).
+    function: Dict[str, str] = field(default_factory=dict)
     written_by: Optional[str] = field(default=None, compare=False)
 
     def to_fact(self) -> str:
-        return _compact(
-            {
-                "v": RECORD_VERSION,
-                "function_name": self.target.function_name,
-                "qualifier": self.target.qualifier,
-                "tenant_id": self.target.tenant_id,
-                "scope": self.scope,
-                "key": self.key,
-                "triggers": self.triggers,
-                "input": self.input,
-                "result": self.result,
-                "written_by": self.written_by,
-            }
-        )
+        data: Dict[str, Any] = {
+            "v": RECORD_VERSION,
+            "function_name": self.target.function_name,
+            "qualifier": self.target.qualifier,
+            "tenant_id": self.target.tenant_id,
+            "scope": self.scope,
+            "key": self.key,
+            "triggers": self.triggers,
+            "input": self.input,
+            "result": self.result,
+            "written_by": self.written_by,
+        }
+        # Written only when used, so that a record without them reads the same in older versions.
+        if self.input_digest is not None:
+            data["input_digest"] = {"salt": self.input_digest.salt, "sha256": self.input_digest.sha256}
+        if self.function:
+            data["function"] = dict(self.function)
+        return _compact(data)
+
+    def same_input(self, value: Any) -> bool:
+        """Whether ``value`` is the input this record was made with (by its digest, if it keeps one)."""
+        if self.input_digest is not None:
+            return self.input_digest.matches(value)
+        return same_json(self.input, value)
 
     @classmethod
     def from_fact(cls, value: Any) -> Optional["Record"]:
@@ -125,6 +154,11 @@ class Record:
             if result is not None and not isinstance(result, str):
                 raise ValueError("result is not a string")
             written_by = data.get("written_by")
+            input_digest = InputDigest.from_fact(data.get("input_digest"))
+            function = data.get("function") or {}
+            if not isinstance(function, Mapping) or not all(
+                    k in REINVOKE_ON_CHOICES and isinstance(v, str) for k, v in function.items()):
+                raise ValueError("function is not a mapping of code/configuration to text")
             return cls(
                 target=Target(data["function_name"], qualifier, tenant_id or None),
                 scope=scope,
@@ -132,6 +166,8 @@ class Record:
                 triggers=stored_triggers(triggers),
                 input=data["input"],
                 result=result,
+                input_digest=input_digest,
+                function=dict(function),
                 written_by=written_by if isinstance(written_by, str) else None,
             )
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
@@ -141,7 +177,65 @@ class Record:
             ) from exc
 
     def view(self) -> Dict[str, Any]:
-        return _view(self.target, self.scope, self.key, self.triggers, self.input)
+        shown = self.input_digest.describe() if self.input_digest is not None else self.input
+        return _view(self.target, self.scope, self.key, self.triggers, shown, self.function)
+
+
+@dataclass(frozen=True)
+class InputDigest:
+    """record_input: digest: a salted SHA-256 of the input's canonical JSON (key order and white
+    space do not count). The salt is random per record, so equal inputs on two hosts have different
+    digests, and a digest cannot be matched against a list of likely inputs computed once."""
+
+    salt: str
+    sha256: str
+
+    @classmethod
+    def of(cls, value: Any, salt: str) -> "InputDigest":
+        return cls(salt, _salted_sha256(value, salt))
+
+    @classmethod
+    def from_fact(cls, data: Any) -> Optional["InputDigest"]:
+        if data is None:
+            return None
+        if not isinstance(data, Mapping) or not isinstance(data.get("salt"), str) or not isinstance(data.get("sha256"), str):
+            raise ValueError("input_digest is not a salt and a sha256")
+        return cls(data["salt"], data["sha256"])
+
+    def matches(self, value: Any) -> bool:
+        return secrets.compare_digest(self.sha256, _salted_sha256(value, self.salt))
+
+    def describe(self) -> str:
+        return "salted SHA-256 %s (record_input: digest; the input itself is not stored)" % self.sha256
+
+
+def _salted_sha256(value: Any, salt: str) -> str:
+    return hashlib.sha256((salt + "\n" + _canonical(value)).encode("utf-8")).hexdigest()
+
+
+def new_salt() -> str:
+    return secrets.token_hex(16)
+
+
+def function_state(configuration: Mapping[str, Any], reinvoke_on: Any) -> Dict[str, str]:
+    """What reinvoke_on compares, from one GetFunctionConfiguration answer: ``code`` is the
+    qualified version's CodeSha256, ``configuration`` a SHA-256 of its runtime, handler, memory,
+    timeout, environment variables, layers, role and architectures (never the values themselves)."""
+    state: Dict[str, str] = {}
+    if "code" in reinvoke_on:
+        state["code"] = str(configuration.get("CodeSha256") or "")
+    if "configuration" in reinvoke_on:
+        picked = {name: configuration.get(name) for name in CONFIGURATION_FIELDS}
+        picked["Environment"] = (configuration.get("Environment") or {}).get("Variables") or {}
+        picked["Layers"] = [layer.get("Arn") for layer in configuration.get("Layers") or []]
+        picked["Architectures"] = list(configuration.get("Architectures") or ["x86_64"])
+        state["configuration"] = hashlib.sha256(_canonical(picked).encode("utf-8")).hexdigest()
+    return state
+
+
+def needs_function_state(desired: "Desired") -> bool:
+    """reinvoke_on is compared only with state: present (absent and forgotten use the record)."""
+    return bool(desired.reinvoke_on) and desired.state == PRESENT
 
 
 @dataclass(frozen=True)
@@ -156,9 +250,19 @@ class Desired:
     state: str = PRESENT
     force: bool = False
     input: Any = None  # parsed JSON value; None only with state=absent
+    record_input: str = "full"
+    record_result: bool = True
+    reinvoke_on: Tuple[str, ...] = ()
+    invocation_type: str = REQUEST_RESPONSE
+    salt: Optional[str] = None  # the salt of a new digest record (record_input: digest)
+    # reinvoke_on: the function as the module read it (function_state()); the action plugin sets it.
+    function: Dict[str, str] = field(default_factory=dict)
 
     def view(self) -> Dict[str, Any]:
-        return _view(self.target, self.scope, self.key, self.triggers, self.input)
+        return _view(self.target, self.scope, self.key, self.triggers, self.input, self.function)
+
+    def with_function(self, state: Mapping[str, str]) -> "Desired":
+        return replace(self, function=dict(state))
 
 
 @dataclass(frozen=True)
@@ -204,12 +308,14 @@ class Plan:
     diff: Dict[str, Any] = field(default_factory=dict)
     warnings: Tuple[str, ...] = ()
     reason: str = ""
+    keep_result: bool = True  # record_result
 
     def with_result(self, result: Optional[str], written_by: Optional[str] = None) -> Optional[Record]:
-        """The record to store once the invocations succeeded and returned ``result``."""
+        """The record to store once the invocations succeeded and returned ``result`` (not kept
+        with record_result: false)."""
         if self.record is None:
             return None
-        return replace(self.record, result=result, written_by=written_by)
+        return replace(self.record, result=result if self.keep_result else None, written_by=written_by)
 
 
 def fact_name(record_id: str) -> str:
@@ -219,8 +325,11 @@ def fact_name(record_id: str) -> str:
     return "%s%s_%s" % (FACT_PREFIX, slug, digest) if slug else FACT_PREFIX + digest
 
 
-def parse_desired(params: Mapping[str, Any]) -> Desired:
-    """Check the task's options beyond their types; raise LifecycleError naming the option."""
+def parse_desired(params: Mapping[str, Any], salt: Optional[str] = None) -> Desired:
+    """Check the task's options beyond their types; raise LifecycleError naming the option.
+
+    ``salt`` is the salt of a new digest record (record_input: digest); a random one by default.
+    """
     function_name = params.get("function_name")
     try:
         ref = parse_function_name(function_name)  # type: ignore[arg-type]
@@ -269,6 +378,28 @@ def parse_desired(params: Mapping[str, Any]) -> Desired:
                     "block; choose another terraform_key" % key
                 )
 
+    record_input = params.get("record_input") or "full"
+    if record_input not in RECORD_INPUT_CHOICES:
+        raise LifecycleError("record_input must be full or digest, got %r" % (record_input,))
+    if record_input == "digest" and scope == CRUD and state == PRESENT:
+        raise LifecycleError(
+            "record_input: digest cannot be used with lifecycle_scope CRUD: CRUD sends the previous "
+            "input as prev_input in its update and delete payloads, so the record must keep the input "
+            "itself. Use lifecycle_scope CREATE_ONLY, or record_input: full"
+        )
+    reinvoke_on = tuple(params.get("reinvoke_on") or ())
+    unknown = [v for v in reinvoke_on if v not in REINVOKE_ON_CHOICES]
+    if unknown:
+        raise LifecycleError("reinvoke_on may hold code and configuration, got %r" % (unknown,))
+    invocation_type = params.get("invocation_type") or REQUEST_RESPONSE
+    if invocation_type not in INVOCATION_TYPES:
+        raise LifecycleError("invocation_type must be RequestResponse or Event, got %r" % (invocation_type,))
+    if invocation_type == EVENT and params.get("tail_log"):
+        raise LifecycleError(
+            "tail_log cannot be used with invocation_type: Event: Lambda returns no log for a queued "
+            "invocation (read it in CloudWatch Logs)"
+        )
+
     record_id = params.get("id") or function_name
     _unicode(record_id, "id")
     return Desired(
@@ -280,6 +411,11 @@ def parse_desired(params: Mapping[str, Any]) -> Desired:
         state=state,
         force=bool(params.get("force")),
         input=value,
+        record_input=record_input,
+        record_result=params.get("record_result") is not False,
+        reinvoke_on=tuple(sorted(set(reinvoke_on))),
+        invocation_type=invocation_type,
+        salt=(salt or new_salt()) if record_input == "digest" else None,
     )
 
 
@@ -359,29 +495,60 @@ def _trigger_text(value: Any) -> Optional[str]:
 def plan(record: Optional[Record], desired: Desired) -> Plan:
     """The whole decision table of docs/lifecycle.md; first matching row wins."""
     after = {} if desired.state != PRESENT else desired.view()
+    if after and desired.record_input == "digest":
+        # The diff never shows an input the record would not keep: its digest instead, with the
+        # record's salt when it keeps one (so an unchanged input shows the same digest).
+        salt = record.input_digest.salt if record and record.input_digest else str(desired.salt)
+        after["input"] = InputDigest.of(desired.input, salt).describe()
     diff: Dict[str, Any] = {"before": record.view() if record else {}, "after": after}
+    decided = replace(_decide(record, desired), keep_result=desired.record_result)
+    return _checked(decided, diff, desired.invocation_type)
+
+
+def _decide(record: Optional[Record], desired: Desired) -> Plan:
     if desired.state == FORGOTTEN:
-        return _checked(_forget(record), diff)
+        return _forget(record)
     if desired.state == ABSENT:
-        return _checked(_absent(record), diff)
+        return _absent(record)
     if record is None:
-        return _checked(_create(desired, "create", (), "no record"), diff)
+        return _create(desired, "create", (), "no record")
     why = _replace_reasons(record, desired)
     if why:
-        return _checked(_replace(record, desired, why), diff)
-    if not same_json(record.input, desired.input):
+        return _replace(record, desired, why)
+    if record.input_digest is not None and desired.scope == CRUD:
+        # CRUD's update would send prev_input, which a digest record does not keep: start over.
+        return _replace(record, desired, "scope changed to CRUD; the record keeps only a digest of the input, "
+                        "so the function is sent create")
+    if not record.same_input(desired.input):
         if desired.scope == CRUD:
-            return _checked(_update(record, desired, "input changed"), diff)
-        return _checked(_replace(record, desired, "input changed"), diff)
+            return _update(record, desired, "input changed")
+        return _replace(record, desired, "input changed")
     if record.scope == CREATE_ONLY and desired.scope == CRUD:
         # Terraform parity: moving into CRUD tells the function, with the same input.
-        return _checked(_update(record, desired, "scope changed from CREATE_ONLY to CRUD"), diff)
-    if record.scope != desired.scope or record.key != desired.key:
+        return _update(record, desired, "scope changed from CREATE_ONLY to CRUD")
+    why = _record_only_reasons(record, desired)
+    if why:
         # [ours] only the record changes; nothing is invoked.
-        why = "scope changed" if record.scope != desired.scope else "terraform_key changed"
-        new = _record_of(desired, record.result)
-        return _checked(Plan("update", True, (), new, store=True, result=record.result, reason=why + "; only the record changes"), diff)
-    return _checked(Plan("none", False, (), record, store=False, result=record.result, reason="nothing changed"), diff)
+        kept = record.result if desired.record_result else None
+        new = _record_of(desired, kept, record)
+        return Plan("update", True, (), new, store=True, result=kept, reason=why + "; only the record changes")
+    return Plan("none", False, (), record, store=False, result=record.result, reason="nothing changed")
+
+
+def _record_only_reasons(record: Record, desired: Desired) -> str:
+    """What differs between R and D that changes the record but invokes nothing."""
+    reasons: List[str] = []
+    if record.scope != desired.scope:
+        reasons.append("scope changed")
+    elif record.key != desired.key:
+        reasons.append("terraform_key changed")
+    if (record.input_digest is not None) != (desired.record_input == "digest"):
+        reasons.append("record_input changed to %s" % desired.record_input)
+    if record.result is not None and not desired.record_result:
+        reasons.append("record_result: false drops the stored result")
+    if sorted(record.function) != sorted(desired.function):
+        reasons.append("reinvoke_on changed (the function is recorded as it is now)")
+    return "; ".join(reasons)
 
 
 def plan_stored(value: Any, desired: Desired, adopt: Optional[Callable[[Desired], Record]] = None) -> Plan:
@@ -417,7 +584,7 @@ def plan_adopted(record: Record, desired: Desired) -> Plan:
                           reason="taken from Terraform state; input and triggers are those Terraform sent, nothing is invoked")
     else:
         adopted = replace(usual, reason="taken from Terraform state; " + usual.reason)
-    return _checked(adopted, usual.diff)
+    return _checked(adopted, usual.diff, desired.invocation_type)
 
 
 def shared_record_warning(record: Optional[Record], desired: Desired, task_uuid: Optional[str]) -> Optional[str]:
@@ -428,7 +595,7 @@ def shared_record_warning(record: Optional[Record], desired: Desired, task_uuid:
         return None
     if record.written_by == task_uuid or _run_of(record.written_by) != _run_of(task_uuid):
         return None
-    if same_json(record.input, desired.input):
+    if record.same_input(desired.input):
         return None
     return (
         "the record of id %r was written earlier in this run by another task with another input: two "
@@ -472,6 +639,10 @@ def _replace_reasons(record: Record, desired: Desired) -> str:
         changed = [k for k in keys if not same_json(record.triggers.get(k), desired.triggers.get(k))
                    or (k in record.triggers) != (k in desired.triggers)]
         reasons.append("triggers changed (%s)" % ", ".join(changed))
+    for part in desired.reinvoke_on:
+        # A part the record does not hold yet (reinvoke_on just added) only joins the record.
+        if part in record.function and record.function[part] != desired.function.get(part):
+            reasons.append("function %s changed (reinvoke_on)" % part)
     if desired.force:
         reasons.append("force: true")
     return "; ".join(reasons)
@@ -497,7 +668,7 @@ def _create(desired: Desired, action: str, before: Tuple[Invocation, ...], why: 
     else:
         body = payload(desired.input)
     invocations = before + (Invocation("create", desired.target, body),)
-    return Plan(action, True, invocations, _record_of(desired, None), store=True, reason=why)
+    return Plan(action, True, invocations, _record_of(desired, None, None), store=True, reason=why)
 
 
 def _replace(record: Record, desired: Desired, why: str) -> Plan:
@@ -508,47 +679,59 @@ def _replace(record: Record, desired: Desired, why: str) -> Plan:
 def _update(record: Record, desired: Desired, why: str) -> Plan:
     body = payload(desired.input, desired.key, "update", record.input)
     invocation = Invocation("update", desired.target, body)
-    return Plan("update", True, (invocation,), _record_of(desired, None), store=True, reason=why)
+    return Plan("update", True, (invocation,), _record_of(desired, None, record), store=True, reason=why)
 
 
 def _delete_of(record: Record) -> Invocation:
     return Invocation("delete", record.target, payload(record.input, record.key, "delete", record.input))
 
 
-def _record_of(desired: Desired, result: Optional[str]) -> Record:
-    return Record(desired.target, desired.scope, desired.key, desired.triggers, desired.input, result)
+def _record_of(desired: Desired, result: Optional[str], record: Optional[Record]) -> Record:
+    """The record D makes. A digest record keeps its salt while the input is the same digest
+    record's (a new salt otherwise)."""
+    if desired.record_input != "digest":
+        return Record(desired.target, desired.scope, desired.key, desired.triggers, desired.input, result,
+                      function=dict(desired.function))
+    if record is not None and record.input_digest is not None and record.input_digest.matches(desired.input):
+        digest = record.input_digest
+    else:
+        digest = InputDigest.of(desired.input, desired.salt or new_salt())
+    return Record(desired.target, desired.scope, desired.key, desired.triggers, None, result,
+                  input_digest=digest, function=dict(desired.function))
 
 
-def _checked(plan_: Plan, diff: Dict[str, Any]) -> Plan:
-    """Refuse a payload over Lambda's synchronous limit before anything is invoked; name the
-    planned action and why in the diff (shown even when before and after are the same)."""
+def _checked(plan_: Plan, diff: Dict[str, Any], invocation_type: str = REQUEST_RESPONSE) -> Plan:
+    """Refuse a payload over Lambda's limit for the invocation type before anything is invoked; name
+    the planned action and why in the diff (shown even when before and after are the same)."""
+    limit, kind = PAYLOAD_LIMITS[invocation_type]
     for invocation in plan_.invocations:
         size = len(invocation.payload)
-        if size > MAX_PAYLOAD_BYTES:
+        if size > limit:
             source = "the stored input" if invocation.action == "delete" else "input"
             raise LifecycleError(
                 "%s is too large: the %s payload for %s would be %d bytes, over Lambda's "
-                "synchronous limit of %d bytes" % (
-                    source, invocation.action, invocation.target.describe(), size, MAX_PAYLOAD_BYTES)
+                "%s limit of %d bytes%s" % (
+                    source, invocation.action, invocation.target.describe(), size, kind, limit,
+                    " (invocation_type: Event)" if invocation_type == EVENT else "")
             )
     diff = dict(diff, prepared="lambda_invocation: %s (%s)\n" % (plan_.action, plan_.reason))
-    return replace(plan_, diff=diff, warnings=_undeletable(plan_))
+    return replace(plan_, diff=diff, warnings=_undeletable(plan_, limit, kind))
 
 
-def _undeletable(plan_: Plan) -> Tuple[str, ...]:
+def _undeletable(plan_: Plan, limit: int = MAX_PAYLOAD_BYTES, kind: str = "synchronous") -> Tuple[str, ...]:
     """A CRUD record whose delete payload (the input twice) would be refused later: say so now."""
     new = plan_.record
     if not plan_.invocations or new is None or new.scope != CRUD:
         return ()
-    if len(plan_.invocations[-1].payload) * 2 <= MAX_PAYLOAD_BYTES:
+    if len(plan_.invocations[-1].payload) * 2 <= limit:
         return ()  # cheap bound: the delete payload is at most about twice this one
     size = len(_delete_of(new).payload)
-    if size <= MAX_PAYLOAD_BYTES:
+    if size <= limit:
         return ()
     return (
         "input is large for lifecycle_scope CRUD: its delete payload (the input plus prev_input, the "
-        "input again) would be %d bytes, over Lambda's synchronous limit of %d bytes, so state=absent "
-        "and any later replacement will be refused until the input is smaller" % (size, MAX_PAYLOAD_BYTES),
+        "input again) would be %d bytes, over Lambda's %s limit of %d bytes, so state=absent "
+        "and any later replacement will be refused until the input is smaller" % (size, kind, limit),
     )
 
 
@@ -641,8 +824,9 @@ def _kind(value: Any) -> str:
     return "a %s" % type(value).__name__
 
 
-def _view(target: Target, scope: str, key: str, triggers: Dict[str, Any], value: Any) -> Dict[str, Any]:
-    return {
+def _view(target: Target, scope: str, key: str, triggers: Dict[str, Any], value: Any,
+          function: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
+    view = {
         "function_name": target.function_name,
         "qualifier": target.qualifier,
         "tenant_id": target.tenant_id,
@@ -651,3 +835,6 @@ def _view(target: Target, scope: str, key: str, triggers: Dict[str, Any], value:
         "triggers": triggers,
         "input": value,
     }
+    if function:
+        view["function"] = dict(function)  # reinvoke_on
+    return view

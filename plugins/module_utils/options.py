@@ -10,7 +10,7 @@ Standard library only: the action plugin imports this on the path that never loa
 
 from __future__ import annotations
 
-from typing import Any, Dict
+from typing import Any, Dict, Mapping
 
 CREATE_ONLY = "CREATE_ONLY"
 CRUD = "CRUD"
@@ -20,6 +20,12 @@ PRESENT = "present"
 ABSENT = "absent"
 FORGOTTEN = "forgotten"
 STATES = (PRESENT, ABSENT, FORGOTTEN)
+
+RECORD_INPUT_CHOICES = ("full", "digest")
+REINVOKE_ON_CHOICES = ("code", "configuration")
+REQUEST_RESPONSE = "RequestResponse"
+EVENT = "Event"
+INVOCATION_TYPES = (REQUEST_RESPONSE, EVENT)
 
 DEFAULT_QUALIFIER = "$LATEST"
 DEFAULT_TERRAFORM_KEY = "tf"
@@ -40,6 +46,12 @@ OPTION_SPEC: Dict[str, Dict[str, Any]] = {
     "tenant_id": {"type": "str"},
     "tail_log": {"type": "bool", "default": False},
     "timeout": {"type": "int", "default": DEFAULT_TIMEOUT},
+    # What the record keeps, what re-invokes, and how the function is called (docs/lifecycle.md,
+    # "Records without secrets, function changes, asynchronous calls").
+    "record_input": {"type": "str", "default": "full", "choices": list(RECORD_INPUT_CHOICES)},
+    "record_result": {"type": "bool", "default": True},
+    "reinvoke_on": {"type": "list", "elements": "str", "default": [], "choices": list(REINVOKE_ON_CHOICES)},
+    "invocation_type": {"type": "str", "default": REQUEST_RESPONSE, "choices": list(INVOCATION_TYPES)},
     # Read by the action plugin only, when there is no record yet (docs/terraform.md); the module
     # accepts and ignores them.
     "terraform_state": {"type": "path"},
@@ -61,3 +73,15 @@ AWS_CONNECTION_OPTIONS = frozenset(
         "secret_key", "session_token", "validate_certs",
     )
 )
+
+
+def module_args(args: Mapping[str, Any], **internal: Any) -> Dict[str, Any]:
+    """The task's options as the module gets them, with the action plugin's internal ones.
+
+    The input and triggers stay behind: the planned payloads carry the input, and sending it a
+    second time would double the size of the module's arguments for nothing. The AWS connection
+    options go on unchanged.
+    """
+    out = {k: v for k, v in args.items() if k not in ("input", "triggers")}
+    out.update(internal)
+    return out

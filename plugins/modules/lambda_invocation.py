@@ -66,7 +66,7 @@ options:
       - With O(lifecycle_scope=CRUD) it must be a JSON object that does not already have the key
         O(terraform_key).
       - The payload, with the lifecycle block added, must fit Lambda's synchronous limit of
-        6,291,456 bytes.
+        6,291,456 bytes (with O(invocation_type=Event), its asynchronous limit of 1,048,576 bytes).
       - In CRUD scope the C(delete) payload carries the input twice (as itself and as C(prev_input)).
         An input too large for that is still sent, with a warning that O(state=absent) and later
         replacements will be refused until the input is smaller.
@@ -220,6 +220,75 @@ options:
     type: str
     choices: [retry, assume_done]
     version_added: 0.2.0
+  record_input:
+    description:
+      - What the record keeps of O(input).
+      - V(full) keeps the input itself, in clear text (see the notes on sensitive data).
+      - V(digest) keeps a salted SHA-256 of the input's canonical JSON (keys sorted, compact) instead,
+        and the next run compares its input with that digest, so key order and white space still do
+        not count. The salt is random per record and stored in it, so two hosts with the same input
+        get different digests. C(--diff) shows the stored side (and the task's) as that digest, never the
+        input.
+      - V(digest) is refused with O(lifecycle_scope=CRUD), since CRUD sends the previous input as C(prev_input)
+        in its update and delete payloads, so the record must keep the input itself.
+      - Changing it with the same input rewrites the record without invoking (RV(action=update),
+        empty RV(invocations)). A digest record moving to O(lifecycle_scope=CRUD) is replaced, and the
+        function is sent C(create), since there is no previous input to send.
+    type: str
+    choices: [full, digest]
+    default: full
+    version_added: 0.2.0
+  record_result:
+    description:
+      - Whether the record keeps the function's response.
+      - With V(false) the response is returned in RV(result) by the run that invoked, and not stored;
+        a later run that invokes nothing returns RV(result=null). Setting it to V(false) on a record
+        that holds a result drops that result without invoking.
+    type: bool
+    default: true
+    version_added: 0.2.0
+  reinvoke_on:
+    description:
+      - Re-invoke when the function changes, as a change of O(triggers) does (a replacement; in CRUD
+        scope C(delete) then C(create)).
+      - V(code) puts the function's C(CodeSha256) in the record, V(configuration) a SHA-256 of its
+        runtime, handler, memory size, timeout, environment variables, layers, role and architectures
+        (the digest only, not the values). Both are of the version or alias in O(qualifier).
+      - They come from one C(GetFunctionConfiguration) per run of the task, made by the module with the
+        task's AWS options (it needs C(lambda:GetFunctionConfiguration)), also in check mode. So such a
+        task no longer takes the no-change path without AWS calls. Every run ships the module once
+        and calls AWS once; a run that invokes runs the module a second time, without reading the
+        function again. With O(state=absent) or O(state=forgotten) the function is not read.
+      - Adding a value to a record made without it, or removing one, rewrites the record without
+        invoking (RV(action=update)); the next change of the function then replaces.
+    type: list
+    elements: str
+    choices: [code, configuration]
+    default: []
+    version_added: 0.2.0
+  invocation_type:
+    description:
+      - V(RequestResponse) waits for the function and returns its response.
+      - V(Event) queues the invocation (Lambda answers HTTP 202) and does not wait. The record is stored
+        once Lambda has accepted each planned invocation; RV(result) is null, and O(tail_log) is refused.
+        In CRUD scope the C(create), C(update) and C(delete) payloads are those of V(RequestResponse).
+        The payload must fit Lambda's asynchronous limit of 1 MB (1,048,576 bytes). In check mode each
+        planned target is sent C(DryRun), as with V(RequestResponse).
+      - This task cannot see whether a queued invocation succeeded. Lambda retries a failed
+        asynchronous invocation (twice by default) and then sends the event to the function's on-failure
+        destination or dead-letter queue, if it has one; configure one, and watch it or the function's
+        logs. A replacement's C(delete) and C(create) are queued one after the other but may run in any
+        order or at the same time.
+    type: str
+    choices: [RequestResponse, Event]
+    default: RequestResponse
+    version_added: 0.2.0
+  _describe_function:
+    description:
+      - Internal. Set by the action plugin of the same name to have the module read the function for
+        O(reinvoke_on) (one C(GetFunctionConfiguration)) instead of invoking. Do not set it.
+    type: bool
+    default: false
   _invocations:
     description:
       - Internal. The invocations the action plugin of the same name planned, in order, with their
@@ -275,7 +344,9 @@ notes:
     can read them as a host fact, the fact cache keeps them (a C(jsonfile) cache in files as
     readable as its directory allows; a Redis cache in clear text unless Redis uses TLS and a
     password), and C(--diff) and RV(invocations[].payload) show them. C(no_log) hides only the task's
-    output, not the stored record."
+    output, not the stored record. With O(record_input=digest) and O(record_result=false) the record
+    keeps neither: with C(no_log) as well, the input and the response appear only in the registered
+    result of the run that invoked."
   - The AWS connection options may be given with C(module_defaults) for the group
     C(group/cloudhooks.aws.aws), which extends C(group/amazon.aws.aws) (it reaches the amazon.aws
     modules too). C(module_defaults) for C(group/amazon.aws.aws) alone does not reach this module.
@@ -315,6 +386,32 @@ EXAMPLES = r"""
     input:
       tenant: acme
       plan: gold
+
+- name: Create a database user; keep neither the password nor the response in the record
+  cloudhooks.aws.lambda_invocation:
+    function_name: create-db-user
+    id: app-db-user
+    input:
+      user: app
+      password: "{{ vault_app_db_password }}"
+    record_input: digest
+    record_result: false
+  no_log: true
+
+- name: Run the migration again whenever the function's code or configuration changes
+  cloudhooks.aws.lambda_invocation:
+    function_name: migrate-schema
+    qualifier: live
+    reinvoke_on: [code, configuration]
+    input:
+      database: orders
+
+- name: Queue a long rebuild without waiting for it (failures go to the function's on-failure destination)
+  cloudhooks.aws.lambda_invocation:
+    function_name: rebuild-search-index
+    invocation_type: Event
+    input:
+      index: products
 
 - name: Send delete with the last input, then forget the record
   cloudhooks.aws.lambda_invocation:
@@ -427,18 +524,22 @@ invocations:
       type: str
       sample: '{"tenant":"acme","tf":{"action":"create","prev_input":null}}'
     status_code:
-      description: The HTTP status of the Invoke call (C(204) for a check-mode C(DryRun)).
+      description: The HTTP status of the Invoke call (C(204) for a check-mode C(DryRun), C(202) for O(invocation_type=Event)).
       returned: when the function was called
       type: int
       sample: 200
+    queued:
+      description: True when Lambda accepted an O(invocation_type=Event) invocation (it has no response).
+      returned: after an O(invocation_type=Event) invocation
+      type: bool
     executed_version:
       description: The version that ran.
-      returned: after a real invocation
+      returned: after a real O(invocation_type=RequestResponse) invocation
       type: str
       sample: "3"
     response:
       description: The raw response payload of this invocation.
-      returned: after a real invocation
+      returned: after a real O(invocation_type=RequestResponse) invocation
       type: str
       sample: '{"status": "ok"}'
     function_error:
@@ -458,6 +559,8 @@ result:
     - The raw response payload of the last create or update invocation; when nothing was invoked, the
       stored result of the last successful one. Null after O(state=absent), and in check mode when an
       invocation is planned (its response is not known yet).
+      - Null with O(invocation_type=Event) (Lambda returns no response), and on a run that invokes
+        nothing when O(record_result=false) (nothing was stored).
   returned: always
   type: str
   sample: '{"status": "ok"}'
@@ -549,6 +652,8 @@ from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import Invocation
+from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import function_state
+from ansible_collections.cloudhooks.aws.plugins.module_utils.options import EVENT
 from ansible_collections.cloudhooks.aws.plugins.module_utils.options import OPTION_SPEC
 
 # Error codes that Lambda returns before the function runs: resending cannot run it twice.
@@ -608,11 +713,12 @@ def lambda_client(module: AnsibleAWSModule, timeout: int) -> Any:
     return module.client("lambda", retry_decorator=retry, aws_config=config)
 
 
-def invoke(client: Any, invocation: Invocation, *, dry_run: bool, tail_log: bool) -> Dict[str, Any]:
+def invoke(client: Any, invocation: Invocation, *, dry_run: bool, tail_log: bool,
+           invocation_type: str = "RequestResponse") -> Dict[str, Any]:
     params: Dict[str, Any] = {
         "FunctionName": invocation.target.function_name,
         "Qualifier": invocation.target.qualifier,
-        "InvocationType": "DryRun" if dry_run else "RequestResponse",
+        "InvocationType": "DryRun" if dry_run else invocation_type,
         "Payload": invocation.payload,
     }
     if invocation.target.tenant_id:
@@ -627,6 +733,10 @@ def describe_response(invocation: Invocation, response: Dict[str, Any], dry_run:
     entry["status_code"] = response.get("StatusCode")
     if dry_run:
         entry["dry_run"] = True
+        return entry
+    if response.get("StatusCode") == 202:
+        # Event: queued; Lambda answers nothing about the function's run.
+        entry["queued"] = True
         return entry
     entry["executed_version"] = response.get("ExecutedVersion")
     body = response.get("Payload")
@@ -712,11 +822,34 @@ def check_connection(module: AnsibleAWSModule, planned: List[Invocation]) -> Non
         module.require_botocore_at_least(BOTOCORE_FOR_TENANT_ID, reason="to send tenant_id (Lambda's TenantId)")
 
 
+def describe_function(module: AnsibleAWSModule) -> None:
+    """reinvoke_on: one GetFunctionConfiguration of the task's target; returns only what
+    function_state() makes of it (a CodeSha256 and a digest, never the environment's values)."""
+    check_connection(module, [])
+    client = lambda_client(module, module.params["timeout"])
+    params: Dict[str, Any] = {"FunctionName": module.params["function_name"], "Qualifier": module.params["qualifier"]}
+    what = "GetFunctionConfiguration of %s (qualifier %s), which reinvoke_on needs" % (params["FunctionName"], params["Qualifier"])
+    try:
+        configuration = client.get_function_configuration(aws_retry=True, **params)
+    except NoCredentialsError as exc:  # pylint: disable=duplicate-except,bad-except-order
+        module.fail_json_aws(exc, msg="no AWS credentials for the %s: give access_key and secret_key, or profile, %s"
+                             % (what, HOW_TO_CONNECT), invocations=[])
+    except is_boto3_error_code("ResourceNotFoundException") as exc:  # pylint: disable=duplicate-except,bad-except-order
+        module.fail_json_aws(exc, msg="function not found by the %s; nothing was invoked" % what, invocations=[])
+    except (ClientError, BotoCoreError) as exc:  # pylint: disable=duplicate-except,bad-except-order
+        module.fail_json_aws(exc, msg="failed: the %s; nothing was invoked" % what, invocations=[])
+    module.exit_json(changed=False, function=function_state(configuration, module.params["reinvoke_on"]))
+
+
 def main() -> None:
     argument_spec: Dict[str, Dict[str, Any]] = dict(OPTION_SPEC)
     # The action plugin plans (module_utils/lifecycle.py) and hands over the invocations to make.
     argument_spec["_invocations"] = dict(type="list", elements="dict", default=[])
+    # The action plugin asks for the function's state first when reinvoke_on is set.
+    argument_spec["_describe_function"] = dict(type="bool", default=False)
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
+    if module.params["_describe_function"]:
+        describe_function(module)
     planned = [Invocation.from_description(entry) for entry in module.params["_invocations"]]
 
     dry_run = module.check_mode
@@ -729,7 +862,8 @@ def main() -> None:
     for invocation in planned:
         where = "the %s invocation of %s" % (invocation.action, invocation.target.describe())
         try:
-            response = invoke(client, invocation, dry_run=dry_run, tail_log=module.params["tail_log"])
+            response = invoke(client, invocation, dry_run=dry_run, tail_log=module.params["tail_log"],
+                              invocation_type=module.params["invocation_type"])
         except (ReadTimeoutError, ConnectionClosedError) as exc:
             what = "no answer" if isinstance(exc, ReadTimeoutError) else "the connection was closed before an answer"
             if isinstance(exc, ReadTimeoutError):
@@ -754,7 +888,7 @@ def main() -> None:
 
     result: Optional[str] = None
     for entry in done:
-        if entry["action"] in ("create", "update") and not dry_run:
+        if entry["action"] in ("create", "update") and not dry_run and module.params["invocation_type"] != EVENT:
             result = entry.get("response")
     outcome: Dict[str, Any] = dict(changed=bool(done), invocations=done, result=result)
     logs = [entry["log"] for entry in done if "log" in entry]

@@ -420,3 +420,63 @@ def test_a_relative_terraform_state_is_read_from_the_playbooks_directory():
     action._loader.path_dwim.side_effect = lambda p: str(Path(TF_STATE).parent / p)
     assert action.run(task_vars={"ansible_facts": {}})["action"] == "adopt"
     action._loader.path_dwim.assert_called_with("terraform-1.9-aws-6.25.tfstate")
+
+
+# -- issue 11: reinvoke_on reads the function once, record_result, record_input ------------------
+
+
+def module_calls(action) -> list:
+    """What each module run was asked: 'describe' (GetFunctionConfiguration) or the invocations."""
+    calls = []
+    for call in action._execute_module.call_args_list:
+        args = call.kwargs["module_args"]
+        calls.append("describe" if args.get("_describe_function") else [i["action"] for i in args.get("_invocations", [])])
+    return calls
+
+
+def test_reinvoke_on_without_a_change_runs_only_the_describe_and_invokes_nothing():
+    stored = Record(Target("fn"), "CREATE_ONLY", "tf", {}, {"a": 1}, '"r"', function={"code": "c1"})
+    action = make_action({"function_name": "fn", "input": {"a": 1}, "reinvoke_on": ["code"]},
+                         module_result={"changed": False, "function": {"code": "c1"}})
+    result = action.run(task_vars=facts_with("fn", stored))
+    assert module_calls(action) == ["describe"]
+    assert (result["changed"], result["action"], result["result"]) == (False, "none", '"r"')
+    assert "input" not in action._execute_module.call_args.kwargs["module_args"]
+
+
+def test_reinvoke_on_with_a_code_change_describes_once_then_invokes_without_describing_again():
+    stored = Record(Target("fn"), "CRUD", "tf", {}, {"a": 1}, '"r"', function={"code": "c1"})
+    action = make_action({"function_name": "fn", "input": {"a": 1}, "lifecycle_scope": "CRUD", "reinvoke_on": ["code"]})
+    action._execute_module.side_effect = [
+        {"changed": False, "function": {"code": "c2"}},
+        {"changed": True, "invocations": [{"action": "delete"}, {"action": "create"}], "result": '"new"'},
+    ]
+    result = action.run(task_vars=facts_with("fn", stored))
+    assert module_calls(action) == ["describe", ["delete", "create"]]
+    assert result["action"] == "replace"
+    assert Record.from_fact(result["ansible_facts"][fact_name("fn")]).function == {"code": "c2"}
+
+
+def test_a_failed_describe_fails_the_task_before_anything_is_invoked():
+    action = make_action({"function_name": "fn", "input": {"a": 1}, "reinvoke_on": ["configuration"]},
+                         module_result={"failed": True, "msg": "function not found by the GetFunctionConfiguration"})
+    result = action.run(task_vars={"ansible_facts": {}})
+    assert module_calls(action) == ["describe"]
+    assert result["failed"] is True and result["invocations"] == [] and "ansible_facts" not in result
+
+
+def test_state_absent_with_reinvoke_on_does_not_describe():
+    action = make_action({"function_name": "fn", "state": "absent", "reinvoke_on": ["code"]})
+    action.run(task_vars=facts_with("fn", Record(Target("fn"), "CREATE_ONLY", "tf", {}, {"a": 1})))
+    action._execute_module.assert_not_called()
+
+
+def test_record_result_false_returns_the_response_but_stores_none():
+    module_result = {"changed": True, "invocations": [{"action": "create"}], "result": '{"token":"t0p"}'}
+    action = make_action({"function_name": "fn", "input": {"a": 1}, "record_result": False, "record_input": "digest"},
+                         module_result=module_result)
+    result = action.run(task_vars={"ansible_facts": {}})
+    assert result["result_json"] == {"token": "t0p"}
+    fact = result["ansible_facts"][fact_name("fn")]
+    assert "t0p" not in fact and '"a":1' not in fact
+    assert Record.from_fact(fact).result is None

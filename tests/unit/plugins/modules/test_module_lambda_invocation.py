@@ -435,3 +435,49 @@ def test_the_aws_config_settings_the_module_overrides_are_all_documented_and_ove
         {"total_max_attempts": 1}, 42, 30, True)
     note = " ".join(lambda_invocation.DOCUMENTATION.split())
     assert "except C(retries), C(read_timeout) and C(connect_timeout), which this module sets itself" in note
+
+
+# -- issue 11: invocation_type Event, reinvoke_on ------------------------------------------------
+
+
+def test_event_is_queued_with_202_and_returns_no_result(run_module, lambda_stub):
+    stubber = lambda_stub[0]
+    expect(stubber, b'{"a":1,"tf":{"action":"create","prev_input":null}}',
+           {"StatusCode": 202, "Payload": body(b"")}, InvocationType="Event")
+    result = run_module(lambda_invocation.main, module_args(input={"a": 1}, lifecycle_scope="CRUD", invocation_type="Event"))
+    assert (result["changed"], result["result"]) == (True, None)
+    entry = result["invocations"][0]
+    assert (entry["status_code"], entry["queued"]) == (202, True)
+    assert "response" not in entry and "executed_version" not in entry
+
+
+def test_event_in_check_mode_sends_dry_run(run_module, lambda_stub):
+    stubber = lambda_stub[0]
+    expect(stubber, b'{"a":1}', {"StatusCode": 204, "Payload": body(b"")}, InvocationType="DryRun")
+    result = run_module(lambda_invocation.main, dict(module_args(input={"a": 1}, invocation_type="Event"), _ansible_check_mode=True))
+    assert result["invocations"][0]["dry_run"] is True
+
+
+CONFIGURATION = {"FunctionName": "fn", "CodeSha256": "c0de=", "Runtime": "python3.12", "Handler": "index.handler",
+                 "MemorySize": 128, "Timeout": 3, "Environment": {"Variables": {"PASSWORD": "hunter2-secret"}},
+                 "Role": "arn:aws:iam::123456789012:role/r", "Architectures": ["x86_64"]}
+
+
+def test_describe_function_makes_one_get_function_configuration_and_returns_only_digests(run_module, lambda_stub):
+    stubber = lambda_stub[0]
+    stubber.add_response("get_function_configuration", CONFIGURATION, {"FunctionName": "fn", "Qualifier": "7"})
+    result = run_module(lambda_invocation.main, dict(CONNECTION, function_name="fn", qualifier="7",
+                                                     reinvoke_on=["code", "configuration"], _describe_function=True))
+    assert result["changed"] is False
+    assert result["function"]["code"] == "c0de="
+    assert len(result["function"]["configuration"]) == 64
+    assert "hunter2-secret" not in json.dumps(result)
+
+
+def test_describe_function_of_a_missing_function_names_it_and_invokes_nothing(run_module, lambda_stub):
+    stubber = lambda_stub[0]
+    stubber.add_client_error("get_function_configuration", "ResourceNotFoundException", "Function not found", 404)
+    result = run_module(lambda_invocation.main, dict(CONNECTION, function_name="fn", reinvoke_on=["code"], _describe_function=True))
+    assert result["failed"] is True
+    assert result["msg"].startswith(
+        "function not found by the GetFunctionConfiguration of fn (qualifier $LATEST), which reinvoke_on needs; nothing was invoked")
