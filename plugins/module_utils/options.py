@@ -75,13 +75,18 @@ AWS_CONNECTION_OPTIONS = frozenset(
 )
 
 
+# What the action plugin reads and the module does not need.
+CONTROLLER_ONLY = frozenset(("input", "triggers", "record_store", "recover", "terraform_state", "terraform_address"))
+
+
 def module_args(args: Mapping[str, Any], **internal: Any) -> Dict[str, Any]:
     """The task's options as the module gets them, with the action plugin's internal ones.
 
     The input and triggers stay behind: the planned payloads carry the input, and sending it a
-    second time would double the size of the module's arguments for nothing. The AWS connection
+    second time would double the size of the module's arguments for nothing. So do the options
+    only the controller reads (where the record is kept, Terraform state). The AWS connection
     options go on unchanged.
     """
-    out = {k: v for k, v in args.items() if k not in ("input", "triggers")}
+    out = {k: v for k, v in args.items() if k not in CONTROLLER_ONLY}
     out.update(internal)
     return out

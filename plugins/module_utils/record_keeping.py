@@ -89,6 +89,7 @@ class Transition:
     action: str
     invocations: Tuple[Invocation, ...]
     record: Optional[Record]
+    keep_result: bool = True  # record_result
 
 
 @dataclass
@@ -187,8 +188,12 @@ class Keeper:
             raise KeepingFailed(in_flight_message(self.record_id, self.host, self.where, marker),
                                 changed=False, invocations=[], action="none", in_flight=marker)
         planned = Record.from_fact(marker.get("record"))
-        remaining = tuple(Invocation.from_description(entry) for entry in marker.get("remaining", []))
         recovered = {"how": self.recover, "action": marker.get("action"), "in_flight": marker}
+        if self.recover == RETRY and any(entry.get("payload") is None for entry in marker.get("remaining", [])):
+            # record_input: digest keeps no payload (it holds the input) in the marker: plan again
+            # from the record the marker was planned from, with the task's input.
+            return Record.from_fact(marker.get("prior")), version, recovered
+        remaining = tuple(Invocation.from_description(entry) for entry in marker.get("remaining", []))
         if self.check_mode:
             if self.recover == RETRY and remaining:
                 self._invoke_dry(list(remaining))
@@ -200,7 +205,7 @@ class Keeper:
             else:
                 version = self._write(version, planned, None)
             return planned, version, recovered
-        transition = Transition(str(marker.get("action")), remaining, planned)
+        transition = Transition(str(marker.get("action")), remaining, planned, self.desired.record_result)
         version, record = self._execute(transition, record, version, exists=True)
         return record, version, recovered
 
@@ -227,7 +232,7 @@ class Keeper:
     def _apply(self, the_plan: Plan, record: Optional[Record], version: Optional[str], missing: bool,
                recovered: Optional[Dict[str, Any]], adopted_from: Optional[str]) -> Dict[str, Any]:
         if the_plan.invocations:
-            transition = Transition(the_plan.action, tuple(the_plan.invocations), the_plan.record)
+            transition = Transition(the_plan.action, tuple(the_plan.invocations), the_plan.record, the_plan.keep_result)
             _version, final = self._execute(transition, record, version, exists=not missing)
         else:
             self.result_text = the_plan.result
@@ -268,7 +273,7 @@ class Keeper:
                 current = None  # that side is gone: what is left to do starts from no record
             else:
                 self.result_text = outcome.get("result")
-                current = _with_result(transition.record, self.result_text)
+                current = _with_result(transition.record, self.result_text if transition.keep_result else None)
             marker = self._marker(transition, base, remaining, done) if remaining else None
             version = self._after_invocation(version, current, marker)
         return version, current
@@ -321,13 +326,21 @@ class Keeper:
                 done: List[Dict[str, Any]]) -> Dict[str, Any]:
         return {
             "action": transition.action,
-            "remaining": [invocation.describe() for invocation in remaining],
+            "remaining": [self._described(invocation) for invocation in remaining],
             "done": [{k: entry.get(k) for k in ("action", "function_name", "qualifier")} for entry in done],
             "record": _fact_of(transition.record),
             "prior": _fact_of(base),
             "since": self.now(),
             "controller": self.controller,
         }
+
+    def _described(self, invocation: Invocation) -> Dict[str, Any]:
+        """An invocation as the marker keeps it; with record_input: digest, without its payload,
+        which holds the input that the record keeps out of the store."""
+        entry = invocation.describe()
+        if self.desired.record_input == "digest":
+            entry["payload"] = None
+        return entry
 
     def _write(self, version: Optional[str], record: Optional[Record], marker: Optional[Dict[str, Any]]) -> Optional[str]:
         """Write the document conditionally on ``version`` (None: it must not exist). Raises Conflict.

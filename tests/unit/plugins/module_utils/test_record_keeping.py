@@ -278,3 +278,26 @@ def test_a_store_that_refuses_the_marker_fails_before_invoking(tmp_path):
         keeper(store, module).run()
     assert failed.value.result["msg"] == "record_store x: access denied for PutObject Nothing was invoked."
     assert module.calls == []
+
+
+def test_record_result_false_keeps_no_result_in_the_store(store):
+    module = Module(store)
+    result = keeper(store, module, wanted=desired(record_result=False)).run()
+    assert result["result"] == '{"n":0}'  # the run that invoked returns the response
+    assert store.read("h", "t").document["record"]["result"] is None
+
+
+def test_a_digest_marker_keeps_no_payload_and_retry_plans_again_from_the_task(store):
+    secret = {"password": "hunter2"}
+    wanted = desired(lifecycle_scope="CREATE_ONLY", record_input="digest", input=secret)
+    module = Module(store, fail={0: "unknown"})
+    with pytest.raises(KeepingFailed):
+        keeper(store, module, wanted=wanted).run()
+    text = json.dumps(store.read("h", "t").document)
+    assert "hunter2" not in text  # the marker stays (outcome unknown), without the input
+    assert store.read("h", "t").document["in_flight"]["remaining"][0]["payload"] is None
+    again = Module(store)
+    result = keeper(store, again, wanted=wanted, recover="retry").run()
+    assert again.payloads() == ['{"password":"hunter2"}'] and result["action"] == "create"
+    document = store.read("h", "t").document
+    assert document["in_flight"] is None and "hunter2" not in json.dumps(document)
