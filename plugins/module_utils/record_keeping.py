@@ -54,7 +54,13 @@ RECOVER_CHOICES = (RETRY, ASSUME_DONE)
 NOT_COMPLETED = "not_completed"
 UNKNOWN = "unknown"
 # The module's own note on a failure assumes the record stays as it was; with a store, this file says.
-_MODULE_NOTES = (" Nothing was invoked before it;", " Already done in this run:")
+# (The module runs one invocation at a time here, so its note never lists earlier ones.)
+_MODULE_NOTES = (
+    " Nothing was invoked before it; the stored record is unchanged.",
+    " The stored record is unchanged.",
+    " (nothing was invoked before it; the stored record is unchanged)",
+    " (the stored record is unchanged)",
+)
 _ATTEMPTS = 3
 
 # invoke(invocations) -> the module's result (failed, msg, invocations, result, failure_kind, log)
@@ -454,7 +460,7 @@ def _with_result(record: Optional[Record], result: Optional[str]) -> Optional[Re
 
 
 def _without_module_note(msg: str) -> str:
+    """The module's message without its note on the stored record, which this file writes itself."""
     for note in _MODULE_NOTES:
-        if note in msg:
-            return msg.split(note, 1)[0]
+        msg = msg.replace(note, "")
     return msg

@@ -36,7 +36,7 @@ class Module:
         self.seen.append(stored.document if stored else None)
         entries = [dict(i.describe(), status_code=200, response='{"n":%d}' % number) for i in invocations]
         if number in self.fail:
-            return {"failed": True, "msg": "boom. Nothing was invoked before it; the stored record is unchanged.",
+            return {"failed": True, "msg": getattr(self, "message", "boom. Nothing was invoked before it; the stored record is unchanged."),
                     "failure_kind": self.fail[number], "invocations": []}
         return {"changed": True, "invocations": entries, "result": '{"n":%d}' % number}
 
@@ -301,3 +301,18 @@ def test_a_digest_marker_keeps_no_payload_and_retry_plans_again_from_the_task(st
     assert again.payloads() == ['{"password":"hunter2"}'] and result["action"] == "create"
     document = store.read("h", "t").document
     assert document["in_flight"] is None and "hunter2" not in json.dumps(document)
+
+
+@pytest.mark.parametrize("note", [
+    "boom. The stored record is unchanged.",
+    "failed to invoke fn (the stored record is unchanged): An error occurred (Boom)",
+])
+def test_the_modules_note_on_the_record_gives_way_to_the_stores(store, note):
+    module = Module(store, fail={0: "not_completed"})
+    module.message = note
+    with pytest.raises(KeepingFailed) as failed:
+        keeper(store, module).run()
+    msg = failed.value.result["msg"]
+    assert "The stored record is unchanged (" in msg  # the store's own note, naming where
+    assert "the stored record is unchanged)" not in msg and "unchanged." not in msg.split("The stored record is unchanged (")[0]
+    assert ("An error occurred (Boom)" in msg) == ("Boom" in note)
