@@ -73,10 +73,15 @@ class Record:
     input: Any
     result: Optional[str] = None
     written_by: Optional[str] = field(default=None, compare=False)
+    # The id the record is kept under; written for for_each keys (ID[KEY]), whose facts are found
+    # by it. Older records and single records leave it out.
+    record_id: Optional[str] = field(default=None, compare=False)
 
     def to_fact(self) -> str:
+        extra = {"id": self.record_id} if self.record_id is not None else {}
         return _compact(
             {
+                **extra,
                 "v": RECORD_VERSION,
                 "function_name": self.target.function_name,
                 "qualifier": self.target.qualifier,
@@ -125,6 +130,7 @@ class Record:
             if result is not None and not isinstance(result, str):
                 raise ValueError("result is not a string")
             written_by = data.get("written_by")
+            record_id = data.get("id")
             return cls(
                 target=Target(data["function_name"], qualifier, tenant_id or None),
                 scope=scope,
@@ -133,6 +139,7 @@ class Record:
                 input=data["input"],
                 result=result,
                 written_by=written_by if isinstance(written_by, str) else None,
+                record_id=record_id if isinstance(record_id, str) else None,
             )
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
             raise LifecycleError(

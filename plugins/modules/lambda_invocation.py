@@ -526,7 +526,9 @@ diff:
 
 import base64
 import json
-from typing import Any, Dict, List, Optional
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 try:
     from botocore.config import Config
@@ -596,15 +598,17 @@ class InvokeRetry(AWSRetry):
 OVERRIDDEN_AWS_CONFIG = ("retries", "read_timeout", "connect_timeout")
 
 
-def client_config(user: Optional[Dict[str, Any]], timeout: int) -> Any:
-    """The user's aws_config, except for the settings in OVERRIDDEN_AWS_CONFIG."""
-    ours = Config(read_timeout=timeout, connect_timeout=30, retries={"total_max_attempts": 1})
+def client_config(user: Optional[Dict[str, Any]], timeout: int, pool: int = 10) -> Any:
+    """The user's aws_config, except for the settings in OVERRIDDEN_AWS_CONFIG (and, for for_each,
+    a connection pool as large as max_concurrency)."""
+    ours = Config(read_timeout=timeout, connect_timeout=30, retries={"total_max_attempts": 1},
+                  max_pool_connections=max(pool, 10))
     return Config(**user).merge(ours) if user else ours
 
 
-def lambda_client(module: AnsibleAWSModule, timeout: int) -> Any:
+def lambda_client(module: AnsibleAWSModule, timeout: int, pool: int = 10) -> Any:
     retry = InvokeRetry.jittered_backoff(retries=8, delay=2, max_delay=30)
-    config = client_config(module.params.get("aws_config"), timeout)
+    config = client_config(module.params.get("aws_config"), timeout, pool)
     return module.client("lambda", retry_decorator=retry, aws_config=config)
 
 
@@ -712,11 +716,84 @@ def check_connection(module: AnsibleAWSModule, planned: List[Invocation]) -> Non
         module.require_botocore_at_least(BOTOCORE_FOR_TENANT_ID, reason="to send tenant_id (Lambda's TenantId)")
 
 
+def call_failure(exc: BaseException, invocation: Invocation, timeout: int) -> Tuple[str, str]:
+    """(message, failure_kind) of an invocation that raised, for one for_each key."""
+    where = "the %s invocation of %s" % (invocation.action, invocation.target.describe())
+    if isinstance(exc, ReadTimeoutError):
+        return ("no answer within timeout=%d seconds during %s; it was sent once and not resent, and the "
+                "function may still be running" % (timeout, where), UNKNOWN)
+    if isinstance(exc, ConnectionClosedError):
+        return ("the connection was closed before an answer during %s; it was sent once and not resent, and "
+                "the function may still be running" % where, UNKNOWN)
+    if isinstance(exc, NoCredentialsError):
+        return ("no AWS credentials for %s: give access_key and secret_key, or profile, %s"
+                % (where, HOW_TO_CONNECT), NOT_COMPLETED)
+    return "failed to invoke %s for the %s invocation: %s" % (
+        invocation.target.describe(), invocation.action, exc), failure_kind(exc)
+
+
+def run_key(client: Any, planned: List[Invocation], dry_run: bool, tail_log: bool, timeout: int,
+            finished: Callable[[Dict[str, Any]], None]) -> Dict[str, Any]:
+    """One for_each key's invocations, in order (a replace's delete before its create); stops at the
+    first failure. Returns {"done": [entries], "result", "log", and on failure "msg", "failure_kind"}."""
+    done: List[Dict[str, Any]] = []
+    outcome: Dict[str, Any] = {"done": done, "result": None}
+    for invocation in planned:
+        try:
+            response = invoke(client, invocation, dry_run=dry_run, tail_log=tail_log)
+            entry = describe_response(invocation, response, dry_run)
+        except Exception as exc:  # pylint: disable=broad-except  # each key fails on its own
+            outcome["msg"], outcome["failure_kind"] = call_failure(exc, invocation, timeout)
+            return outcome
+        if entry.get("function_error"):
+            outcome["msg"], outcome["failure_kind"] = function_error_message(entry), NOT_COMPLETED
+            outcome["failed_invocation"] = entry
+            return outcome
+        done.append(entry)
+        finished(entry)
+        if entry["action"] in ("create", "update") and not dry_run:
+            outcome["result"] = entry.get("response")
+        if "log" in entry:
+            outcome["log"] = entry["log"]
+    return outcome
+
+
+def run_for_each(module: AnsibleAWSModule) -> None:
+    """Every key's invocations, at most max_concurrency keys at a time; the action plugin decides
+    from the per-key outcomes what to store and whether the task failed."""
+    keys = {str(k): [Invocation.from_description(e) for e in v] for k, v in module.params["_for_each"].items()}
+    every = [invocation for planned in keys.values() for invocation in planned]
+    check_connection(module, every)
+    workers = max(1, min(module.params["max_concurrency"], len(keys)))
+    client = lambda_client(module, module.params["timeout"], workers)
+    completed: List[Dict[str, Any]] = []
+    lock = threading.Lock()
+
+    def finished(key: str) -> Callable[[Dict[str, Any]], None]:
+        def note(entry: Dict[str, Any]) -> None:
+            with lock:
+                completed.append(dict(entry, key=key))
+        return note
+
+    outcomes: Dict[str, Dict[str, Any]] = {}
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = {key: pool.submit(run_key, client, planned, module.check_mode, module.params["tail_log"],
+                                    module.params["timeout"], finished(key))
+                   for key, planned in keys.items()}
+        for key, future in futures.items():
+            outcomes[key] = future.result()
+    module.exit_json(changed=bool(completed), invocations=completed, keys=outcomes)
+
+
 def main() -> None:
     argument_spec: Dict[str, Dict[str, Any]] = dict(OPTION_SPEC)
     # The action plugin plans (module_utils/lifecycle.py) and hands over the invocations to make.
     argument_spec["_invocations"] = dict(type="list", elements="dict", default=[])
+    # for_each: key -> that key's invocations (the action plugin plans each key).
+    argument_spec["_for_each"] = dict(type="dict")
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
+    if module.params.get("_for_each") is not None:
+        run_for_each(module)
     planned = [Invocation.from_description(entry) for entry in module.params["_invocations"]]
 
     dry_run = module.check_mode
