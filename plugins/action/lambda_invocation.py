@@ -70,6 +70,7 @@ class ActionModule(ActionBase):
         result = super().run(tmp, task_vars)
         args = dict(self._task.args)
         args.pop("_invocations", None)  # only this plugin sets it
+        args.pop("_for_each", None)
 
         try:
             options = self._options(args)

@@ -64,7 +64,7 @@ def key_id(record_id: str, key: str) -> str:
 def key_of(record_id: str, name: str) -> Optional[str]:
     """The key of a record id ``ID[KEY]`` of this ID; None for any other id."""
     prefix = record_id + "["
-    if name.startswith(prefix) and name.endswith("]") and len(name) > len(prefix):
+    if name.startswith(prefix) and name.endswith("]") and len(name) > len(prefix) + 1:
         return name[len(prefix):-1]
     return None
 

@@ -220,6 +220,38 @@ options:
     type: str
     choices: [retry, assume_done]
     version_added: 0.2.0
+  for_each:
+    description:
+      - One invocation per key, as Terraform's C(for_each) on C(aws_lambda_invocation): a mapping of key
+        (a string) to that key's input. Each key has its own record, whose id is C(ID[KEY]) (ID being O(id),
+        default O(function_name)), as Terraform addresses C(aws_lambda_invocation.name["KEY"]).
+      - Every other option applies to every key. O(input) is not allowed with it.
+      - Each key is planned as one invocation would be; a key with nothing to invoke costs nothing, and when no
+        key has anything to invoke the module is not run.
+      - The task owns the keys of its id. A key with a record under C(ID[...]) that is no longer in O(for_each)
+        is removed as O(state=absent) removes one record (CRUD, a C(delete) with the stored input;
+        CREATE_ONLY, the record is forgotten). O(state=absent) (or V(forgotten)) applies to every key of the
+        id; O(state=absent) without O(for_each) removes every key when the id has any.
+      - All planned invocations are made by one module run, at most O(max_concurrency) at a time; a replace's
+        delete comes before its create. Keys are independent; when some fail, the task fails and lists each
+        failed key with its error (RV(failed_keys)).
+      - With a C(file://) or C(s3://) record store, each key's record is written when the module returns, and an
+        in-flight marker is written for every key with invocations before it runs (see docs/lifecycle.md); a
+        failed key is invoked again on the next run, the others are not. With the host's facts, Ansible drops
+        the facts of a failed task, so the keys that succeeded are invoked again on the next run; the task
+        warns and names a store.
+      - An in-flight marker on a key stops the task before anything is invoked; recover that key alone, with
+        O(id=ID[KEY]), its input and O(recover).
+      - Adopting Terraform state (O(terraform_state)) is not done for keys.
+    type: dict
+    version_added: 0.3.0
+  max_concurrency:
+    description:
+      - With O(for_each), how many invocations are in flight at once in the module run, like
+        C(terraform apply -parallelism).
+    type: int
+    default: 10
+    version_added: 0.3.0
   _invocations:
     description:
       - Internal. The invocations the action plugin of the same name planned, in order, with their
@@ -227,6 +259,10 @@ options:
     type: list
     elements: dict
     default: []
+  _for_each:
+    description:
+      - Internal. With O(for_each), each key's planned invocations, by key; the module makes them. Do not set it.
+    type: dict
 attributes:
   action:
     description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
@@ -322,6 +358,17 @@ EXAMPLES = r"""
     lifecycle_scope: CRUD
     state: absent
 
+- name: One invocation per tenant, 10 at a time; a tenant removed from the list is told delete
+  cloudhooks.aws.lambda_invocation:
+    function_name: tenant-provisioner
+    id: tenants
+    lifecycle_scope: CRUD
+    for_each:
+      acme: {plan: gold}
+      globex: {plan: silver}
+    max_concurrency: 10
+  register: tenants
+
 - name: Invoke again whenever the deployed code changes
   cloudhooks.aws.lambda_invocation:
     function_name: migrate-schema
@@ -385,6 +432,22 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+actions:
+  description: With O(for_each), the action of each key (as RV(action) for one record), by key.
+  returned: with for_each
+  type: dict
+  sample: {"acme": "create", "globex": "none", "initech": "delete"}
+results:
+  description:
+    - With O(for_each), each key's RV(result) and RV(result_json), by key (a key whose record was removed
+      has none).
+  returned: with for_each
+  type: dict
+  sample: {"acme": {"result": "{\"ok\": true}", "result_json": {"ok": true}}}
+failed_keys:
+  description: With O(for_each), when keys failed, each failed key's error, by key.
+  returned: when a for_each key failed
+  type: dict
 action:
   description:
     - What the run did (or, in check mode, would do).
@@ -398,6 +461,7 @@ action:
 invocations:
   description:
     - One entry per invocation made or, in check mode, planned, in order.
+    - With O(for_each), in the order they completed, each with the C(key) it belongs to.
   returned: always
   type: list
   elements: dict
