@@ -222,7 +222,7 @@ options:
     version_added: 0.2.0
   for_each:
     description:
-      - One invocation per key, as Terraform's C(for_each) on C(aws_lambda_invocation): a mapping of key
+      - One invocation per key, as Terraform's C(for_each) on C(aws_lambda_invocation). A mapping of key
         (a string) to that key's input. Each key has its own record, whose id is C(ID[KEY]) (ID being O(id),
         default O(function_name)), as Terraform addresses C(aws_lambda_invocation.name["KEY"]).
       - Every other option applies to every key. O(input) is not allowed with it.
