@@ -104,6 +104,9 @@ def test_with_a_store_only_the_failed_keys_are_invoked_again(functions, ansible,
     assert len(fn.events()) == 20
     stored = sorted(p.name for p in (root / "localhost").iterdir() if p.name.endswith(".json"))
     assert len(stored) == 17, stored
+    for path in (root / "localhost").glob("*.json"):  # each succeeded key: its record, no marker
+        document = json.loads(path.read_text(encoding="utf-8"))
+        assert document["in_flight"] is None and document["record"]["input"]["tenant"] not in failing, document
 
     flag.unlink()
     second = ansible.run(invocations=[entry])
