@@ -214,10 +214,11 @@ class ActionModule(ActionBase):
         facts = self._host_facts(task_vars)
         if spec.durable:
             store = open_store(spec, aws={k: v for k, v in args.items() if k in AWS_CONNECTION_OPTIONS})
-            list_ids = lambda: store.ids(host)  # noqa: E731
         else:
             store = open_store(spec, facts={host: facts}, fact_name=fact_name, fact_prefix=FACT_PREFIX)
-            list_ids = lambda: _fact_ids(facts)  # noqa: E731
+
+        def list_ids() -> List[str]:
+            return store.ids(host) if spec.durable else _fact_ids(facts)
         runner = ForEach(store, host, options, invoke_all, list_ids, check_mode=check_mode,
                          written_by=self._task_uuid(), controller=controller_identity(), now=now_text,
                          fact_strings=not spec.durable)
