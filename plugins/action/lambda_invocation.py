@@ -19,6 +19,8 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 from ansible import constants as C
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
+from ansible_collections.cloudhooks.aws.plugins.module_utils.for_each import ForEach, ForEachFailed, key_of
+from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import FACT_PREFIX
 from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import LifecycleError
 from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import Record
 from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import fact_name
@@ -26,9 +28,11 @@ from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import ne
 from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import parse_desired
 from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import plan_stored
 from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import shared_record_warning
+from ansible_collections.cloudhooks.aws.plugins.module_utils.options import ABSENT
 from ansible_collections.cloudhooks.aws.plugins.module_utils.options import AWS_CONNECTION_OPTIONS
 from ansible_collections.cloudhooks.aws.plugins.module_utils.options import OPTION_SPEC
 from ansible_collections.cloudhooks.aws.plugins.module_utils.record_keeping import Keeper, KeepingFailed
+from ansible_collections.cloudhooks.aws.plugins.module_utils.record_keeping import controller_identity, now_text
 from ansible_collections.cloudhooks.aws.plugins.module_utils.record_keeping import adopter, legacy_jsonfile_facts
 from ansible_collections.cloudhooks.aws.plugins.module_utils.record_store import StoreError, StoreSpec
 from ansible_collections.cloudhooks.aws.plugins.module_utils.record_store import open_store, parse_url, preload, store_url
@@ -68,9 +72,18 @@ class ActionModule(ActionBase):
         result = super().run(tmp, task_vars)
         args = dict(self._task.args)
         args.pop("_invocations", None)  # only this plugin sets it
+        args.pop("_for_each", None)
 
         try:
             options = self._options(args)
+            if options.get("for_each") is not None:
+                result.update(self._run_for_each(args, options, task_vars))
+                return result
+            if options.get("state") == ABSENT and options.get("input") is None:
+                keys = self._for_each_run_if_keys(args, options, task_vars)
+                if keys is not None:
+                    result.update(keys)
+                    return result
             desired = parse_desired(options)
             if needs_function_state(desired):
                 # reinvoke_on: the module reads the function (one GetFunctionConfiguration) first.
@@ -173,6 +186,71 @@ class ActionModule(ActionBase):
         outcome["result_json"] = _json_or_none(outcome["result"])
         return outcome
 
+    # -- for_each (for_each.py) ------------------------------------------------------------------
+
+    def _for_each_run_if_keys(self, args: Dict[str, Any], options: Dict[str, Any],
+                              task_vars: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+        """state: absent without for_each: when ID has keys (ID[KEY] records), remove every one."""
+        record_id = str(options.get("id") or options.get("function_name"))
+        spec = parse_url(store_url(options.get("record_store"), os.environ))
+        if spec.durable:
+            store = open_store(spec, aws={k: v for k, v in args.items() if k in AWS_CONNECTION_OPTIONS})
+            names = store.ids(self._record_host(task_vars))
+        else:
+            names = _fact_ids(self._host_facts(task_vars))
+        if not any(key_of(record_id, name) is not None for name in names):
+            return None
+        return self._run_for_each(args, options, task_vars)
+
+    def _run_for_each(self, args: Dict[str, Any], options: Dict[str, Any], task_vars: Dict[str, Any]) -> Dict[str, Any]:
+        host = self._record_host(task_vars)
+        spec = parse_url(store_url(options.get("record_store"), os.environ))
+        module_args = {k: v for k, v in args.items()
+                       if k not in ("input", "triggers", "for_each", "record_store", "recover", "terraform_state",
+                                    "terraform_address", "_for_each")}
+        check_mode = bool(self._task.check_mode)
+
+        def invoke_all(batch: Dict[str, list]) -> Dict[str, Any]:
+            planned = {key: [invocation.describe() for invocation in invocations] for key, invocations in batch.items()}
+            return self._execute_module(module_name=MODULE, module_args=dict(module_args, _for_each=planned),
+                                        task_vars=task_vars)
+
+        facts = self._host_facts(task_vars)
+        if spec.durable:
+            store = open_store(spec, aws={k: v for k, v in args.items() if k in AWS_CONNECTION_OPTIONS})
+        else:
+            store = open_store(spec, facts={host: facts}, fact_name=fact_name, fact_prefix=FACT_PREFIX)
+
+        def list_ids() -> List[str]:
+            return store.ids(host) if spec.durable else _fact_ids(facts)
+        runner = ForEach(store, host, options, invoke_all, list_ids, check_mode=check_mode,
+                         written_by=self._task_uuid(), controller=controller_identity(), now=now_text,
+                         fact_strings=not spec.durable)
+        try:
+            outcome = runner.run()
+        except ForEachFailed as exc:
+            return exc.result
+        warnings = outcome.pop("warnings")
+        if not spec.durable:
+            warnings.append(cache_warning(*_cache_settings()))
+            if outcome.get("failed") and any(e for e in outcome["invocations"]):
+                warnings.append(
+                    "some for_each keys failed, and Ansible drops the facts of a failed task: the keys that "
+                    "succeeded in this run are not recorded and will be invoked again on the next run. Keep the "
+                    "records in a durable store (record_store: file:///a/directory or s3://bucket/prefix), "
+                    "where each key's record is written whatever the others do.")
+            changes = getattr(store, "changes", {}).get(host)
+            if changes and not check_mode and not outcome.get("failed"):
+                outcome["ansible_facts"] = dict(changes)
+        _add_warnings(outcome, [w for w in warnings if w])
+        diff = outcome.pop("diff")
+        if self._task.diff:
+            outcome["diff"] = {"prepared": "".join(
+                "%s[%s]: %s" % (options.get("id") or options.get("function_name"), key, d.get("prepared", ""))
+                for key, d in diff.items()), "before": {k: d.get("before") for k, d in diff.items()},
+                "after": {k: d.get("after") for k, d in diff.items()}}
+        return outcome
+
     def _record_host(self, task_vars: Dict[str, Any]) -> str:
         """The host whose record this is: the one Ansible stores this task's facts on."""
         if self._task.delegate_to and self._task.delegate_facts:
@@ -217,6 +295,21 @@ class ActionModule(ActionBase):
         if checked.error_messages:
             raise LifecycleError("; ".join(checked.error_messages))
         return checked.validated_parameters
+
+
+def _fact_ids(facts: Dict[str, Any]) -> List[str]:
+    """The ids of the records in a host's facts that carry their id (for_each keys do)."""
+    found = []
+    for name, value in facts.items():
+        if not name.startswith(FACT_PREFIX) or not value:
+            continue
+        try:
+            data = json.loads(value) if isinstance(value, str) else value
+        except ValueError:
+            continue
+        if isinstance(data, dict) and isinstance(data.get("id"), str):
+            found.append(data["id"])
+    return found
 
 
 def _cache_settings() -> Tuple[str, Any]:

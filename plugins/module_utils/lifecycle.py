@@ -92,9 +92,15 @@ class Record:
     # reinvoke_on: what the function was when it was last invoked ({"code": ..., "configuration": ...}).
     function: Dict[str, str] = field(default_factory=dict)
     written_by: Optional[str] = field(default=None, compare=False)
+    # The id the record is kept under; written for for_each keys (ID[KEY]), whose facts are found
+    # by it. Older records and single records leave it out.
+    record_id: Optional[str] = field(default=None, compare=False)
 
     def to_fact(self) -> str:
+        # The id the record is kept under, for for_each keys (ID[KEY]), whose facts are found by it.
+        extra = {"id": self.record_id} if self.record_id is not None else {}
         data: Dict[str, Any] = {
+            **extra,
             "v": RECORD_VERSION,
             "function_name": self.target.function_name,
             "qualifier": self.target.qualifier,
@@ -159,6 +165,7 @@ class Record:
             if not isinstance(function, Mapping) or not all(
                     k in REINVOKE_ON_CHOICES and isinstance(v, str) for k, v in function.items()):
                 raise ValueError("function is not a mapping of code/configuration to text")
+            record_id = data.get("id")
             return cls(
                 target=Target(data["function_name"], qualifier, tenant_id or None),
                 scope=scope,
@@ -169,6 +176,7 @@ class Record:
                 input_digest=input_digest,
                 function=dict(function),
                 written_by=written_by if isinstance(written_by, str) else None,
+                record_id=record_id if isinstance(record_id, str) else None,
             )
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
             raise LifecycleError(

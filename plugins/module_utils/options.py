@@ -31,6 +31,8 @@ DEFAULT_QUALIFIER = "$LATEST"
 DEFAULT_TERRAFORM_KEY = "tf"
 # Long enough for a function that runs Lambda's 15-minute maximum, plus start-up and transfer.
 DEFAULT_TIMEOUT = 960
+# for_each: invocations in flight at once, as terraform apply's -parallelism.
+DEFAULT_MAX_CONCURRENCY = 10
 
 # The options a task gives, in Ansible's argument_spec form.
 OPTION_SPEC: Dict[str, Dict[str, Any]] = {
@@ -59,6 +61,9 @@ OPTION_SPEC: Dict[str, Dict[str, Any]] = {
     # Where the record is kept (record_store.py, record_keeping.py); the action plugin uses them.
     "record_store": {"type": "str"},
     "recover": {"type": "str", "choices": ["retry", "assume_done"]},
+    # key -> input: one record per key, id ID[KEY] (for_each.py); input is not allowed with it.
+    "for_each": {"type": "dict"},
+    "max_concurrency": {"type": "int", "default": DEFAULT_MAX_CONCURRENCY},
 }
 
 # The connection options (and aliases) that AnsibleAWSModule adds to every AWS module. The action

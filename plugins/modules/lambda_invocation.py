@@ -289,6 +289,38 @@ options:
         O(reinvoke_on) (one C(GetFunctionConfiguration)) instead of invoking. Do not set it.
     type: bool
     default: false
+  for_each:
+    description:
+      - One invocation per key, as Terraform's C(for_each) on C(aws_lambda_invocation). A mapping of key
+        (a string) to that key's input. Each key has its own record, whose id is C(ID[KEY]) (ID being O(id),
+        default O(function_name)), as Terraform addresses C(aws_lambda_invocation.name["KEY"]).
+      - Every other option applies to every key. O(input) is not allowed with it.
+      - Each key is planned as one invocation would be; a key with nothing to invoke costs nothing, and when no
+        key has anything to invoke the module is not run.
+      - The task owns the keys of its id. A key with a record under C(ID[...]) that is no longer in O(for_each)
+        is removed as O(state=absent) removes one record (CRUD, a C(delete) with the stored input;
+        CREATE_ONLY, the record is forgotten). O(state=absent) (or V(forgotten)) applies to every key of the
+        id; O(state=absent) without O(for_each) removes every key when the id has any.
+      - All planned invocations are made by one module run, at most O(max_concurrency) at a time; a replace's
+        delete comes before its create. Keys are independent; when some fail, the task fails and lists each
+        failed key with its error (RV(failed_keys)).
+      - With a C(file://) or C(s3://) record store, each key's record is written when the module returns, and an
+        in-flight marker is written for every key with invocations before it runs (see docs/lifecycle.md); a
+        failed key is invoked again on the next run, the others are not. With the host's facts, Ansible drops
+        the facts of a failed task, so the keys that succeeded are invoked again on the next run; the task
+        warns and names a store.
+      - An in-flight marker on a key stops the task before anything is invoked; recover that key alone, with
+        O(id=ID[KEY]), its input and O(recover).
+      - Adopting Terraform state (O(terraform_state)) is not done for keys.
+    type: dict
+    version_added: 0.3.0
+  max_concurrency:
+    description:
+      - With O(for_each), how many invocations are in flight at once in the module run, like
+        C(terraform apply -parallelism).
+    type: int
+    default: 10
+    version_added: 0.3.0
   _invocations:
     description:
       - Internal. The invocations the action plugin of the same name planned, in order, with their
@@ -296,6 +328,10 @@ options:
     type: list
     elements: dict
     default: []
+  _for_each:
+    description:
+      - Internal. With O(for_each), each key's planned invocations, by key; the module makes them. Do not set it.
+    type: dict
 attributes:
   action:
     description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
@@ -419,6 +455,17 @@ EXAMPLES = r"""
     lifecycle_scope: CRUD
     state: absent
 
+- name: One invocation per tenant, 10 at a time; a tenant removed from the list is told delete
+  cloudhooks.aws.lambda_invocation:
+    function_name: tenant-provisioner
+    id: tenants
+    lifecycle_scope: CRUD
+    for_each:
+      acme: {plan: gold}
+      globex: {plan: silver}
+    max_concurrency: 10
+  register: tenants
+
 - name: Invoke again whenever the deployed code changes
   cloudhooks.aws.lambda_invocation:
     function_name: migrate-schema
@@ -482,6 +529,22 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+actions:
+  description: With O(for_each), the action of each key (as RV(action) for one record), by key.
+  returned: with for_each
+  type: dict
+  sample: {"acme": "create", "globex": "none", "initech": "delete"}
+results:
+  description:
+    - With O(for_each), each key's RV(result) and RV(result_json), by key (a key whose record was removed
+      has none).
+  returned: with for_each
+  type: dict
+  sample: {"acme": {"result": "{\"ok\": true}", "result_json": {"ok": true}}}
+failed_keys:
+  description: With O(for_each), when keys failed, each failed key's error, by key.
+  returned: when a for_each key failed
+  type: dict
 action:
   description:
     - What the run did (or, in check mode, would do).
@@ -495,6 +558,7 @@ action:
 invocations:
   description:
     - One entry per invocation made or, in check mode, planned, in order.
+    - With O(for_each), in the order they completed, each with the C(key) it belongs to.
   returned: always
   type: list
   elements: dict
@@ -629,7 +693,9 @@ diff:
 
 import base64
 import json
-from typing import Any, Dict, List, Optional
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 try:
     from botocore.config import Config
@@ -701,15 +767,17 @@ class InvokeRetry(AWSRetry):
 OVERRIDDEN_AWS_CONFIG = ("retries", "read_timeout", "connect_timeout")
 
 
-def client_config(user: Optional[Dict[str, Any]], timeout: int) -> Any:
-    """The user's aws_config, except for the settings in OVERRIDDEN_AWS_CONFIG."""
-    ours = Config(read_timeout=timeout, connect_timeout=30, retries={"total_max_attempts": 1})
+def client_config(user: Optional[Dict[str, Any]], timeout: int, pool: int = 10) -> Any:
+    """The user's aws_config, except for the settings in OVERRIDDEN_AWS_CONFIG (and, for for_each,
+    a connection pool as large as max_concurrency)."""
+    ours = Config(read_timeout=timeout, connect_timeout=30, retries={"total_max_attempts": 1},
+                  max_pool_connections=max(pool, 10))
     return Config(**user).merge(ours) if user else ours
 
 
-def lambda_client(module: AnsibleAWSModule, timeout: int) -> Any:
+def lambda_client(module: AnsibleAWSModule, timeout: int, pool: int = 10) -> Any:
     retry = InvokeRetry.jittered_backoff(retries=8, delay=2, max_delay=30)
-    config = client_config(module.params.get("aws_config"), timeout)
+    config = client_config(module.params.get("aws_config"), timeout, pool)
     return module.client("lambda", retry_decorator=retry, aws_config=config)
 
 
@@ -841,15 +909,88 @@ def describe_function(module: AnsibleAWSModule) -> None:
     module.exit_json(changed=False, function=function_state(configuration, module.params["reinvoke_on"]))
 
 
+def call_failure(exc: BaseException, invocation: Invocation, timeout: int) -> Tuple[str, str]:
+    """(message, failure_kind) of an invocation that raised, for one for_each key."""
+    where = "the %s invocation of %s" % (invocation.action, invocation.target.describe())
+    if isinstance(exc, ReadTimeoutError):
+        return ("no answer within timeout=%d seconds during %s; it was sent once and not resent, and the "
+                "function may still be running" % (timeout, where), UNKNOWN)
+    if isinstance(exc, ConnectionClosedError):
+        return ("the connection was closed before an answer during %s; it was sent once and not resent, and "
+                "the function may still be running" % where, UNKNOWN)
+    if isinstance(exc, NoCredentialsError):
+        return ("no AWS credentials for %s: give access_key and secret_key, or profile, %s"
+                % (where, HOW_TO_CONNECT), NOT_COMPLETED)
+    return "failed to invoke %s for the %s invocation: %s" % (
+        invocation.target.describe(), invocation.action, exc), failure_kind(exc)
+
+
+def run_key(client: Any, planned: List[Invocation], dry_run: bool, tail_log: bool, timeout: int,
+            finished: Callable[[Dict[str, Any]], None], invocation_type: str = "RequestResponse") -> Dict[str, Any]:
+    """One for_each key's invocations, in order (a replace's delete before its create); stops at the
+    first failure. Returns {"done": [entries], "result", "log", and on failure "msg", "failure_kind"}."""
+    done: List[Dict[str, Any]] = []
+    outcome: Dict[str, Any] = {"done": done, "result": None}
+    for invocation in planned:
+        try:
+            response = invoke(client, invocation, dry_run=dry_run, tail_log=tail_log, invocation_type=invocation_type)
+            entry = describe_response(invocation, response, dry_run)
+        except Exception as exc:  # pylint: disable=broad-except  # each key fails on its own
+            outcome["msg"], outcome["failure_kind"] = call_failure(exc, invocation, timeout)
+            return outcome
+        if entry.get("function_error"):
+            outcome["msg"], outcome["failure_kind"] = function_error_message(entry), NOT_COMPLETED
+            outcome["failed_invocation"] = entry
+            return outcome
+        done.append(entry)
+        finished(entry)
+        if entry["action"] in ("create", "update") and not dry_run:
+            outcome["result"] = entry.get("response")
+        if "log" in entry:
+            outcome["log"] = entry["log"]
+    return outcome
+
+
+def run_for_each(module: AnsibleAWSModule) -> None:
+    """Every key's invocations, at most max_concurrency keys at a time; the action plugin decides
+    from the per-key outcomes what to store and whether the task failed."""
+    keys = {str(k): [Invocation.from_description(e) for e in v] for k, v in module.params["_for_each"].items()}
+    every = [invocation for planned in keys.values() for invocation in planned]
+    check_connection(module, every)
+    workers = max(1, min(module.params["max_concurrency"], len(keys)))
+    client = lambda_client(module, module.params["timeout"], workers)
+    completed: List[Dict[str, Any]] = []
+    lock = threading.Lock()
+
+    def finished(key: str) -> Callable[[Dict[str, Any]], None]:
+        def note(entry: Dict[str, Any]) -> None:
+            with lock:
+                completed.append(dict(entry, key=key))
+        return note
+
+    outcomes: Dict[str, Dict[str, Any]] = {}
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = {key: pool.submit(run_key, client, planned, module.check_mode, module.params["tail_log"],
+                                    module.params["timeout"], finished(key), module.params["invocation_type"])
+                   for key, planned in keys.items()}
+        for key, future in futures.items():
+            outcomes[key] = future.result()
+    module.exit_json(changed=bool(completed), invocations=completed, keys=outcomes)
+
+
 def main() -> None:
     argument_spec: Dict[str, Dict[str, Any]] = dict(OPTION_SPEC)
     # The action plugin plans (module_utils/lifecycle.py) and hands over the invocations to make.
     argument_spec["_invocations"] = dict(type="list", elements="dict", default=[])
     # The action plugin asks for the function's state first when reinvoke_on is set.
     argument_spec["_describe_function"] = dict(type="bool", default=False)
+    # for_each: key -> that key's invocations (the action plugin plans each key).
+    argument_spec["_for_each"] = dict(type="dict")
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     if module.params["_describe_function"]:
         describe_function(module)
+    if module.params.get("_for_each") is not None:
+        run_for_each(module)
     planned = [Invocation.from_description(entry) for entry in module.params["_invocations"]]
 
     dry_run = module.check_mode

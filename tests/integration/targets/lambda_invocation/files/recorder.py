@@ -14,6 +14,8 @@ saw. Its environment, set per function (and per published version) by the tests:
 - LABEL: a name for this deployment ("v1", "v2"), recorded and returned.
 - FAIL_FLAG: a file path. While the file exists and is empty, or holds this LABEL, the handler
   raises RuntimeError after recording the event.
+- An event that is an object with "fail_while": <a file path> fails (RuntimeError, after recording
+  it) while that file exists: one key of a for_each can fail while the others succeed.
 - SLEEP_SECONDS: how long to sleep after recording the event, before answering.
 """
 import json
@@ -50,6 +52,9 @@ def handler(event, context):
             wanted = handle.read().strip()
         if wanted in ("", label):
             raise RuntimeError("failing on purpose while %s exists" % flag)
+
+    if isinstance(event, dict) and isinstance(event.get("fail_while"), str) and os.path.exists(event["fail_while"]):
+        raise RuntimeError("failing on purpose while %s exists" % event["fail_while"])
 
     seconds = float(os.environ.get("SLEEP_SECONDS") or 0)
     if seconds:
