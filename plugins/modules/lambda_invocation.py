@@ -311,7 +311,8 @@ options:
         warns and names a store.
       - An in-flight marker on a key stops the task before anything is invoked; recover that key alone, with
         O(id=ID[KEY]), its input and O(recover).
-      - Adopting Terraform state (O(terraform_state)) is not done for keys.
+      - Adopting Terraform state (O(terraform_state)) is not done for keys, and O(reinvoke_on) is refused with
+        it (it reads the function before planning, which the for_each run does not do yet).
     type: dict
     version_added: 0.3.0
   max_concurrency:
