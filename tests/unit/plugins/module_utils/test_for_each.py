@@ -146,3 +146,14 @@ def test_reinvoke_on_with_for_each_is_refused_naming_both():
 
     with pytest.raises(LifecycleError, match="reinvoke_on is not supported with for_each"):
         parse_for_each({"function_name": "fn", "for_each": {"a": {"n": 1}}, "reinvoke_on": ["code"]})
+
+
+def test_record_result_false_and_a_digest_keep_response_and_input_out_of_the_store(store):
+    module = Module(store, failing={"b": "unknown"})
+    outcome = run(store, module, for_each={"a": {"pw": "s3cret"}, "b": {"pw": "s3cret"}},
+                  lifecycle_scope="CREATE_ONLY", record_input="digest", record_result=False)
+    assert outcome["results"]["a"]["result_json"] == {"k": "a"}  # returned by the run that invoked
+    stored = record(store, "a")["record"]
+    assert stored["result"] is None and stored["input"] is None and "input_digest" in stored
+    assert record(store, "b")["in_flight"]["remaining"][0]["payload"] is None  # the marker that stays
+    assert "s3cret" not in json.dumps([record(store, "a"), record(store, "b")])
