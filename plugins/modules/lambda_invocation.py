@@ -314,14 +314,14 @@ options:
       - Adopting Terraform state (O(terraform_state)) is not done for keys, and O(reinvoke_on) is refused with
         it (it reads the function before planning, which the for_each run does not do yet).
     type: dict
-    version_added: 0.3.0
+    version_added: 0.2.0
   max_concurrency:
     description:
       - With O(for_each), how many invocations are in flight at once in the module run, like
         C(terraform apply -parallelism).
     type: int
     default: 10
-    version_added: 0.3.0
+    version_added: 0.2.0
   _invocations:
     description:
       - Internal. The invocations the action plugin of the same name planned, in order, with their
