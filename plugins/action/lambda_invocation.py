@@ -22,6 +22,7 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.cloudhooks.aws.plugins.module_utils.for_each import ForEach, ForEachFailed, key_of
 from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import FACT_PREFIX
 from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import LifecycleError
+from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import json_or_none
 from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import Record
 from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import fact_name
 from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import needs_function_state
@@ -141,7 +142,7 @@ class ActionModule(ActionBase):
             action=the_plan.action,
             invocations=invocations,
             result=result_text,
-            result_json=_json_or_none(result_text),
+            result_json=json_or_none(result_text),
         )
         _add_warnings(result, warnings)
         if self._task.diff:
@@ -183,7 +184,7 @@ class ActionModule(ActionBase):
             final = outcome.pop("record")
             if not check_mode:  # the fact follows the store, for playbooks that read it
                 outcome["ansible_facts"] = {fact: final.to_fact() if final else None}
-        outcome["result_json"] = _json_or_none(outcome["result"])
+        outcome["result_json"] = json_or_none(outcome["result"])
         return outcome
 
     # -- for_each (for_each.py) ------------------------------------------------------------------
@@ -348,12 +349,3 @@ def _readable(value: Any) -> Optional[Record]:
 def _add_warnings(result: Dict[str, Any], warnings: List[str]) -> None:
     if warnings:
         result["warnings"] = list(result.get("warnings") or []) + list(warnings)
-
-
-def _json_or_none(text: Optional[str]) -> Any:
-    if text is None:
-        return None
-    try:
-        return json.loads(text)
-    except ValueError:
-        return None

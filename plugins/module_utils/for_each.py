@@ -31,6 +31,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import Desired
 from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import Invocation
 from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import LifecycleError
+from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import json_or_none
 from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import Plan
 from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import Record
 from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import parse_desired
@@ -297,7 +298,7 @@ class ForEach:
             else:
                 text = p.plan.result
             if p.plan.record is not None or p.key in outcomes:
-                results[p.key] = {"result": text, "result_json": _json_or_none(text)}
+                results[p.key] = {"result": text, "result_json": json_or_none(text)}
         changed = any(p.plan.changed for p in plans if p.key not in errors) or bool(self.invocations)
         result: Dict[str, Any] = {
             "changed": changed, "actions": actions, "results": results, "invocations": self.invocations,
@@ -313,12 +314,3 @@ class ForEach:
 
 def _fact_of(record: Optional[Record]) -> Optional[Dict[str, Any]]:
     return json.loads(record.to_fact()) if record is not None else None
-
-
-def _json_or_none(text: Optional[str]) -> Any:
-    if text is None:
-        return None
-    try:
-        return json.loads(text)
-    except ValueError:
-        return None

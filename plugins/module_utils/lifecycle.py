@@ -616,6 +616,16 @@ def _run_of(task_uuid: str) -> str:
     return task_uuid.rsplit("-", 1)[0]
 
 
+def json_or_none(text: Optional[str]) -> Any:
+    """A function's response parsed, when it is JSON (result_json); otherwise None."""
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
 def same_json(a: Any, b: Any) -> bool:
     """Equal as parsed JSON: key order and white space do not count; 1 and true differ."""
     return _canonical(a) == _canonical(b)
