@@ -692,351 +692,95 @@ diff:
       type: str
 """
 
-import base64
-import json
-import threading
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Dict, List
 
-try:
-    from botocore.config import Config
-    from botocore.exceptions import BotoCoreError
-    from botocore.exceptions import ClientError
-    from botocore.exceptions import ConnectionClosedError
-    from botocore.exceptions import ConnectTimeoutError
-    from botocore.exceptions import EndpointConnectionError
-    from botocore.exceptions import NoCredentialsError
-    from botocore.exceptions import ParamValidationError
-    from botocore.exceptions import ReadTimeoutError
-except ImportError:
-    # AnsibleAWSModule reports a missing botocore before any of these is used; the stand-ins only
-    # let this file import, since InvokeRetry names the exceptions when it is defined. (They are
-    # why pylint sees duplicate except clauses in main().)
-    BotoCoreError = ClientError = ConnectionClosedError = ConnectTimeoutError = Exception
-    EndpointConnectionError = NoCredentialsError = ParamValidationError = ReadTimeoutError = Exception
-
+from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
-from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import Invocation
-from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import function_state
-from ansible_collections.cloudhooks.aws.plugins.module_utils.options import EVENT
+from ansible_collections.cloudhooks.aws.plugins.module_utils.invocation import NOTHING_SENT
+from ansible_collections.cloudhooks.aws.plugins.module_utils.invocation import Invocation
+from ansible_collections.cloudhooks.aws.plugins.module_utils.invocation import function_state
+from ansible_collections.cloudhooks.aws.plugins.module_utils.lambda_client import BOTOCORE_FOR_TENANT_ID
+from ansible_collections.cloudhooks.aws.plugins.module_utils.lambda_client import HOW_TO_CONNECT
+from ansible_collections.cloudhooks.aws.plugins.module_utils.lambda_client import lambda_client
+from ansible_collections.cloudhooks.aws.plugins.module_utils.lambda_client import run_keys
 from ansible_collections.cloudhooks.aws.plugins.module_utils.options import OPTION_SPEC
+from ansible_collections.cloudhooks.aws.plugins.module_utils.options import REQUEST
 
-# Error codes that Lambda returns before the function runs: resending cannot run it twice.
-SAFE_TO_RESEND = (
-    "TooManyRequestsException",  # throttled
-    "ResourceConflictException",  # the function is still being created or updated
-    "ResourceNotReadyException",  # the function is being (re)activated
-    "ConnectionNotMade",  # no connection was ever made (see InvokeRetry)
-)
-
-# The first botocore whose Lambda model has Invoke's TenantId.
-BOTOCORE_FOR_TENANT_ID = "1.41.0"
-
-# Where a user can give the connection options; group/amazon.aws.aws does not reach this module.
-HOW_TO_CONNECT = (
-    "on the task, with module_defaults for group/cloudhooks.aws.aws (group/amazon.aws.aws does not "
-    "reach this module), or in the environment"
-)
+try:
+    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+except ImportError:
+    pass  # AnsibleAWSModule reports a missing botocore
 
 
-class InvokeRetry(AWSRetry):
-    """amazon.aws's backoff, narrowed to the failures after which the function cannot have run.
+class _PlannedModule(AnsibleModule):
+    """AnsibleModule that takes the action plugin's request out of its arguments before checking them
+    (it is not an option a user gives), and marks each failure before the first AWS call as such."""
 
-    AWSRetry alone also retries 5xx answers, after which a function may have run; botocore's own
-    retries (switched off in the client config) would resend after a read timeout. A connection
-    closed while waiting for the answer (ConnectionClosedError) is not retried either: the request
-    may have reached the function.
-    """
+    request: Dict[str, Any] = {}
+    calling = False
 
-    base_class = (ClientError, EndpointConnectionError, ConnectTimeoutError)
+    def _load_params(self) -> None:
+        super()._load_params()
+        _PlannedModule.request = self.params.pop(REQUEST, None) or {}
 
-    @staticmethod
-    def status_code_from_exception(error: Exception) -> str:
-        if isinstance(error, ClientError):
-            return error.response["Error"]["Code"]
-        return "ConnectionNotMade"
-
-    @staticmethod
-    def found(response_code: str, catch_extra_error_codes: Any = None) -> bool:
-        return response_code in SAFE_TO_RESEND
+    def fail_json(self, msg: Any = None, **kwargs: Any) -> Any:  # pylint: disable=arguments-differ
+        if not _PlannedModule.calling:
+            kwargs[NOTHING_SENT] = True
+        return super().fail_json(msg, **kwargs)
 
 
-# The aws_config settings this module sets itself, over the user's: botocore never resends, waits
-# ``timeout`` seconds for an answer and 30 seconds for a connection.
-OVERRIDDEN_AWS_CONFIG = ("retries", "read_timeout", "connect_timeout")
-
-
-def client_config(user: Optional[Dict[str, Any]], timeout: int, pool: int = 10) -> Any:
-    """The user's aws_config, except for the settings in OVERRIDDEN_AWS_CONFIG (and, for for_each,
-    a connection pool as large as max_concurrency)."""
-    ours = Config(read_timeout=timeout, connect_timeout=30, retries={"total_max_attempts": 1},
-                  max_pool_connections=max(pool, 10))
-    return Config(**user).merge(ours) if user else ours
-
-
-def lambda_client(module: AnsibleAWSModule, timeout: int, pool: int = 10) -> Any:
-    retry = InvokeRetry.jittered_backoff(retries=8, delay=2, max_delay=30)
-    config = client_config(module.params.get("aws_config"), timeout, pool)
-    return module.client("lambda", retry_decorator=retry, aws_config=config)
-
-
-def invoke(client: Any, invocation: Invocation, *, dry_run: bool, tail_log: bool,
-           invocation_type: str = "RequestResponse") -> Dict[str, Any]:
-    params: Dict[str, Any] = {
-        "FunctionName": invocation.target.function_name,
-        "Qualifier": invocation.target.qualifier,
-        "InvocationType": "DryRun" if dry_run else invocation_type,
-        "Payload": invocation.payload,
-    }
-    if invocation.target.tenant_id:
-        params["TenantId"] = invocation.target.tenant_id
-    if tail_log and not dry_run:
-        params["LogType"] = "Tail"
-    return client.invoke(aws_retry=True, **params)
-
-
-def describe_response(invocation: Invocation, response: Dict[str, Any], dry_run: bool) -> Dict[str, Any]:
-    entry = invocation.describe()
-    entry["status_code"] = response.get("StatusCode")
-    if dry_run:
-        entry["dry_run"] = True
-        return entry
-    if response.get("StatusCode") == 202:
-        # Event: queued; Lambda answers nothing about the function's run.
-        entry["queued"] = True
-        return entry
-    entry["executed_version"] = response.get("ExecutedVersion")
-    body = response.get("Payload")
-    entry["response"] = body.read().decode("utf-8", errors="replace") if body is not None else None
-    if response.get("LogResult"):
-        entry["log"] = base64.b64decode(response["LogResult"]).decode("utf-8", errors="replace")
-    if response.get("FunctionError"):
-        entry["function_error"] = response["FunctionError"]
-    return entry
-
-
-def function_error_message(entry: Dict[str, Any]) -> str:
-    detail = (entry.get("response") or "").rstrip(".")
+def make_module() -> AnsibleAWSModule:
+    settings = AnsibleAWSModule.default_settings
+    saved, settings["module_class"] = settings["module_class"], _PlannedModule
     try:
-        error = json.loads(entry.get("response") or "")
-    except ValueError:
-        error = None
-    if isinstance(error, dict) and ("errorMessage" in error or "errorType" in error):
-        detail = "%s: %s" % (error.get("errorType", "Error"), str(error.get("errorMessage", "")).rstrip("."))
-    return "the function returned an error (%s) during the %s invocation of %s: %s" % (
-        entry["function_error"], entry["action"], _target_text(entry), detail)
-
-
-def _target_text(entry: Dict[str, Any]) -> str:
-    return "%s (qualifier %s)" % (entry["function_name"], entry["qualifier"])
-
-
-def progress_note(done: List[Dict[str, Any]], planned: int) -> str:
-    """What the run had done when it failed, and what the next run does (a phrase, no full stop)."""
-    if not done:
-        if planned == 1:
-            return "the stored record is unchanged"
-        return "nothing was invoked before it; the stored record is unchanged"
-    names = ", ".join("%s of %s" % (d["action"], _target_text(d)) for d in done)
-    first = "%s of %s" % (done[0]["action"], _target_text(done[0]))
-    return (
-        "already done in this run: %s; the stored record is unchanged, so the next run repeats the whole "
-        "transition, starting again with the %s (state: forgotten drops the record if it cannot move on)"
-        % (names, first)
-    )
-
-
-# failure_kind, returned when an invocation failed: whether the function surely did not complete
-# (the action plugin then removes a record store's in-flight marker) or may have run (it stays).
-NOT_COMPLETED = "not_completed"
-UNKNOWN = "unknown"
-
-
-def failure_kind(error: BaseException) -> str:
-    """NOT_COMPLETED: refused before it ran (a 4xx answer, no connection made, a request botocore
-    would not send); UNKNOWN: it may have run (a 5xx answer, no answer, a connection lost)."""
-    if isinstance(error, ClientError):
-        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
-        return NOT_COMPLETED if 0 < status < 500 else UNKNOWN
-    if isinstance(error, (EndpointConnectionError, ConnectTimeoutError, NoCredentialsError, ParamValidationError)):
-        return NOT_COMPLETED
-    return UNKNOWN
-
-
-def _fail(module: AnsibleAWSModule, msg: str, done: List[Dict[str, Any]], planned: int, kind: str, **extra: Any) -> None:
-    module.fail_json(msg="%s. %s." % (msg, _capitalised(progress_note(done, planned))),
-                     changed=bool(done), invocations=extra.pop("invocations", done), failure_kind=kind, **extra)
-
-
-def _fail_aws(module: AnsibleAWSModule, exc: BaseException, msg: str, done: List[Dict[str, Any]], planned: int) -> None:
-    # fail_json_aws appends ": <the error>" to msg.
-    module.fail_json_aws(exc, msg="%s (%s)" % (msg, progress_note(done, planned)), changed=bool(done), invocations=done,
-                         failure_kind=failure_kind(exc))
-
-
-def _capitalised(text: str) -> str:
-    return text[:1].upper() + text[1:]
+        return AnsibleAWSModule(argument_spec=dict(OPTION_SPEC), supports_check_mode=True)
+    finally:
+        settings["module_class"] = saved
 
 
 def check_connection(module: AnsibleAWSModule, planned: List[Invocation]) -> None:
     """Fail early, naming the options, for what the invocations would need and do not have."""
     if not module.region:
-        module.fail_json(
-            msg="no AWS region is set: give region (or aws_region) %s (AWS_REGION)" % HOW_TO_CONNECT,
-            invocations=[],
-        )
+        module.fail_json(msg="no AWS region is set: give region (or aws_region) %s (AWS_REGION)" % HOW_TO_CONNECT)
     if any(invocation.target.tenant_id for invocation in planned):
         module.require_botocore_at_least(BOTOCORE_FOR_TENANT_ID, reason="to send tenant_id (Lambda's TenantId)")
 
 
-def describe_function(module: AnsibleAWSModule) -> None:
-    """reinvoke_on: one GetFunctionConfiguration of the task's target; returns only what
-    function_state() makes of it (a CodeSha256 and a digest, never the environment's values)."""
-    check_connection(module, [])
-    client = lambda_client(module, module.params["timeout"])
-    params: Dict[str, Any] = {"FunctionName": module.params["function_name"], "Qualifier": module.params["qualifier"]}
+def describe_function(module: AnsibleAWSModule, client: Any, parts: List[str]) -> Dict[str, str]:
+    """reinvoke_on: one GetFunctionConfiguration of the task's target; only what function_state()
+    makes of it comes back (a CodeSha256 and a digest, never the environment's values)."""
+    params = {"FunctionName": module.params["function_name"], "Qualifier": module.params["qualifier"]}
     what = "GetFunctionConfiguration of %s (qualifier %s), which reinvoke_on needs" % (params["FunctionName"], params["Qualifier"])
     try:
         configuration = client.get_function_configuration(aws_retry=True, **params)
-    except NoCredentialsError as exc:  # pylint: disable=duplicate-except,bad-except-order
+    except NoCredentialsError as exc:
         module.fail_json_aws(exc, msg="no AWS credentials for the %s: give access_key and secret_key, or profile, %s"
-                             % (what, HOW_TO_CONNECT), invocations=[])
+                             % (what, HOW_TO_CONNECT))
     except is_boto3_error_code("ResourceNotFoundException") as exc:  # pylint: disable=duplicate-except,bad-except-order
-        module.fail_json_aws(exc, msg="function not found by the %s; nothing was invoked" % what, invocations=[])
+        module.fail_json_aws(exc, msg="function not found by the %s; nothing was invoked" % what)
     except (ClientError, BotoCoreError) as exc:  # pylint: disable=duplicate-except,bad-except-order
-        module.fail_json_aws(exc, msg="failed: the %s; nothing was invoked" % what, invocations=[])
-    module.exit_json(changed=False, function=function_state(configuration, module.params["reinvoke_on"]))
+        module.fail_json_aws(exc, msg="failed: the %s; nothing was invoked" % what)
+    return function_state(configuration, parts)
 
 
-def call_failure(exc: BaseException, invocation: Invocation, timeout: int) -> Tuple[str, str]:
-    """(message, failure_kind) of an invocation that raised, for one for_each key."""
-    where = "the %s invocation of %s" % (invocation.action, invocation.target.describe())
-    if isinstance(exc, ReadTimeoutError):
-        return ("no answer within timeout=%d seconds during %s; it was sent once and not resent, and the "
-                "function may still be running" % (timeout, where), UNKNOWN)
-    if isinstance(exc, ConnectionClosedError):
-        return ("the connection was closed before an answer during %s; it was sent once and not resent, and "
-                "the function may still be running" % where, UNKNOWN)
-    if isinstance(exc, NoCredentialsError):
-        return ("no AWS credentials for %s: give access_key and secret_key, or profile, %s"
-                % (where, HOW_TO_CONNECT), NOT_COMPLETED)
-    return "failed to invoke %s for the %s invocation: %s" % (
-        invocation.target.describe(), invocation.action, exc), failure_kind(exc)
-
-
-def run_key(client: Any, planned: List[Invocation], dry_run: bool, tail_log: bool, timeout: int,
-            finished: Callable[[Dict[str, Any]], None], invocation_type: str = "RequestResponse") -> Dict[str, Any]:
-    """One for_each key's invocations, in order (a replace's delete before its create); stops at the
-    first failure. Returns {"done": [entries], "result", "log", and on failure "msg", "failure_kind"}."""
-    done: List[Dict[str, Any]] = []
-    outcome: Dict[str, Any] = {"done": done, "result": None}
-    for invocation in planned:
-        try:
-            response = invoke(client, invocation, dry_run=dry_run, tail_log=tail_log, invocation_type=invocation_type)
-            entry = describe_response(invocation, response, dry_run)
-        except Exception as exc:  # pylint: disable=broad-except  # each key fails on its own
-            outcome["msg"], outcome["failure_kind"] = call_failure(exc, invocation, timeout)
-            return outcome
-        if entry.get("function_error"):
-            outcome["msg"], outcome["failure_kind"] = function_error_message(entry), NOT_COMPLETED
-            outcome["failed_invocation"] = entry
-            return outcome
-        done.append(entry)
-        finished(entry)
-        if entry["action"] in ("create", "update") and not dry_run:
-            outcome["result"] = entry.get("response")
-        if "log" in entry:
-            outcome["log"] = entry["log"]
-    return outcome
-
-
-def run_for_each(module: AnsibleAWSModule) -> None:
-    """Every key's invocations, at most max_concurrency keys at a time; the action plugin decides
-    from the per-key outcomes what to store and whether the task failed."""
-    keys = {str(k): [Invocation.from_description(e) for e in v] for k, v in module.params["_for_each"].items()}
+def main() -> None:
+    module = make_module()
+    request = _PlannedModule.request
+    keys = {str(key): [Invocation.from_description(entry) for entry in planned]
+            for key, planned in (request.get("keys") or {}).items()}
     every = [invocation for planned in keys.values() for invocation in planned]
     check_connection(module, every)
     workers = max(1, min(module.params["max_concurrency"], len(keys)))
     client = lambda_client(module, module.params["timeout"], workers)
-    completed: List[Dict[str, Any]] = []
-    lock = threading.Lock()
-
-    def finished(key: str) -> Callable[[Dict[str, Any]], None]:
-        def note(entry: Dict[str, Any]) -> None:
-            with lock:
-                completed.append(dict(entry, key=key))
-        return note
-
-    outcomes: Dict[str, Dict[str, Any]] = {}
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = {key: pool.submit(run_key, client, planned, module.check_mode, module.params["tail_log"],
-                                    module.params["timeout"], finished(key), module.params["invocation_type"])
-                   for key, planned in keys.items()}
-        for key, future in futures.items():
-            outcomes[key] = future.result()
-    module.exit_json(changed=bool(completed), invocations=completed, keys=outcomes)
-
-
-def main() -> None:
-    argument_spec: Dict[str, Dict[str, Any]] = dict(OPTION_SPEC)
-    # The action plugin plans (module_utils/lifecycle.py) and hands over the invocations to make.
-    argument_spec["_invocations"] = dict(type="list", elements="dict", default=[])
-    # The action plugin asks for the function's state first when reinvoke_on is set.
-    argument_spec["_describe_function"] = dict(type="bool", default=False)
-    # for_each: key -> that key's invocations (the action plugin plans each key).
-    argument_spec["_for_each"] = dict(type="dict")
-    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    if module.params["_describe_function"]:
-        describe_function(module)
-    if module.params.get("_for_each") is not None:
-        run_for_each(module)
-    planned = [Invocation.from_description(entry) for entry in module.params["_invocations"]]
-
-    dry_run = module.check_mode
-    done: List[Dict[str, Any]] = []
-    client = None
-    if planned:
-        check_connection(module, planned)
-        client = lambda_client(module, module.params["timeout"])
-    total = len(planned)
-    for invocation in planned:
-        where = "the %s invocation of %s" % (invocation.action, invocation.target.describe())
-        try:
-            response = invoke(client, invocation, dry_run=dry_run, tail_log=module.params["tail_log"],
-                              invocation_type=module.params["invocation_type"])
-        except (ReadTimeoutError, ConnectionClosedError) as exc:
-            what = "no answer" if isinstance(exc, ReadTimeoutError) else "the connection was closed before an answer"
-            if isinstance(exc, ReadTimeoutError):
-                what += " within timeout=%d seconds" % module.params["timeout"]
-            _fail(module, "%s during %s; it was sent once and not resent, and the function may still be "
-                  "running" % (what, where), done, total, UNKNOWN)
-        except NoCredentialsError as exc:  # pylint: disable=duplicate-except,bad-except-order
-            _fail_aws(module, exc, "no AWS credentials for %s: give access_key and secret_key, or profile, %s"
-                      % (where, HOW_TO_CONNECT), done, total)
-        except ParamValidationError as exc:  # pylint: disable=duplicate-except,bad-except-order
-            _fail_aws(module, exc, "botocore refused the parameters of %s before sending it" % where, done, total)
-        except is_boto3_error_code("ResourceNotFoundException") as exc:  # pylint: disable=duplicate-except,bad-except-order
-            _fail_aws(module, exc, "function %s not found for the %s invocation"
-                      % (invocation.target.describe(), invocation.action), done, total)
-        except (ClientError, BotoCoreError) as exc:  # pylint: disable=duplicate-except,bad-except-order
-            _fail_aws(module, exc, "failed to invoke %s for the %s invocation"
-                      % (invocation.target.describe(), invocation.action), done, total)
-        entry = describe_response(invocation, response, dry_run)
-        if entry.get("function_error"):
-            _fail(module, function_error_message(entry), done, total, NOT_COMPLETED, invocations=done + [entry])
-        done.append(entry)
-
-    result: Optional[str] = None
-    for entry in done:
-        if entry["action"] in ("create", "update") and not dry_run and module.params["invocation_type"] != EVENT:
-            result = entry.get("response")
-    outcome: Dict[str, Any] = dict(changed=bool(done), invocations=done, result=result)
-    logs = [entry["log"] for entry in done if "log" in entry]
-    if logs:
-        outcome["log"] = logs[-1]
-    module.exit_json(**outcome)
+    answer: Dict[str, Any] = {}
+    if request.get("describe"):
+        answer["function"] = describe_function(module, client, list(request["describe"]))
+    _PlannedModule.calling = True
+    outcomes, completed = run_keys(client, keys, workers=workers, dry_run=module.check_mode,
+                                   tail_log=module.params["tail_log"], timeout=module.params["timeout"],
+                                   invocation_type=module.params["invocation_type"])
+    module.exit_json(changed=bool(completed) and not module.check_mode, invocations=completed, outcomes=outcomes, **answer)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ Nothing here calls real AWS: every run gets dummy credentials, the endpoint URL 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -60,13 +61,26 @@ def compact(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def fact_name(record_id: str) -> str:
-    """The fact that holds the record of ``record_id`` (the collection's own naming)."""
-    if str(COLLECTIONS) not in sys.path:
-        sys.path.insert(0, str(COLLECTIONS))
-    from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import fact_name as name_of
+FACT_PREFIX = "cloudhooks_aws_lambda_invocation_"
 
-    return str(name_of(record_id))
+
+def fact_name(record_id: str, prefix: str = FACT_PREFIX) -> str:
+    """The fact that holds the record of ``record_id``, as docs/state.md ("The record") names it."""
+    slug = re.sub(r"[^a-z0-9]+", "_", record_id.lower()).strip("_")[:40]
+    hashed = hashlib.sha256(record_id.encode("utf-8")).hexdigest()[:12]
+    return "%s%s_%s" % (prefix, slug, hashed) if slug else prefix + hashed
+
+
+def record_in_facts(facts: Dict[str, Any], record_id: str) -> Optional[Dict[str, Any]]:
+    """The record of ``record_id`` in a host's facts (docs/state.md): a for_each key's (ID[KEY]) in the
+    keys' fact of ID, any other in the fact of its id."""
+    keyed = re.fullmatch(r"(.+)\[(.+)\]", record_id, re.S)
+    if keyed:
+        group = facts.get(fact_name(keyed.group(1), FACT_PREFIX + "keys_"))
+        found = (json.loads(group)["keys"] if group else {}).get(keyed.group(2))
+        return dict(found) if found else None
+    value = facts.get(fact_name(record_id))
+    return dict(json.loads(value)) if value else None
 
 
 def decode_cached_facts(data: Any) -> Dict[str, Any]:
@@ -333,5 +347,4 @@ class Ansible:
 
     def record(self, record_id: str, host: str = "localhost") -> Optional[Dict[str, Any]]:
         """The stored record of ``record_id`` on ``host`` (None: no record, or forgotten)."""
-        value = self.facts(host).get(fact_name(record_id))
-        return dict(json.loads(value)) if value else None
+        return record_in_facts(self.facts(host), record_id)

@@ -1,18 +1,18 @@
 # -*- coding: utf-8 -*-
 # Copyright: cloudhooks.aws contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The S3 record store: one object per host and id, written with S3's conditional writes.
+"""The s3:// record store: one object per host and id, written with S3's conditional writes.
 
 ``s3://BUCKET/PREFIX`` keeps the document of (host, id) in ``PREFIX/<host>/<id>.json`` (names
-encoded by record_store.encode_name). The version token is the object's ETag; ``create`` sends
+encoded by base.encode_name). The version token is the object's ETag; ``create`` sends
 ``If-None-Match: *``, ``replace`` and ``delete`` send ``If-Match: <ETag>``. A lost condition is
 412 PreconditionFailed, or, when two writes race on AWS, 409 ConditionalRequestConflict: both
 are a ``Conflict``. (Identical bytes keep the same ETag: the caller puts a nonce in every document.)
 
 Speed: importing botocore and loading the S3 service model takes about 0.35 s, too much for every
 task. ansible-core 2.19 imports action plugins in the process that forks the task workers, so when
-CLOUDHOOKS_RECORD_STORE names an S3 store the action plugins call warm() at import (record_store.
-preload): once per run, into a botocore session whose loaded models every task's client reuses (a
+CLOUDHOOKS_RECORD_STORE names an S3 store the action plugins call stores.preload() at import: once per
+run, into a botocore session whose loaded models every task's client reuses (a
 client then takes a few milliseconds). Otherwise the first S3 client of each task's worker loads them.
 """
 
@@ -30,15 +30,15 @@ except ImportError:  # reported when an S3 store is opened
 else:
     HAS_BOTOCORE = True
 
-from ansible_collections.cloudhooks.aws.plugins.module_utils.record_store import Conflict
-from ansible_collections.cloudhooks.aws.plugins.module_utils.record_store import RecordStore
-from ansible_collections.cloudhooks.aws.plugins.module_utils.record_store import StoreError
-from ansible_collections.cloudhooks.aws.plugins.module_utils.record_store import StoreSpec
-from ansible_collections.cloudhooks.aws.plugins.module_utils.record_store import Stored
-from ansible_collections.cloudhooks.aws.plugins.module_utils.record_store import decode_name
-from ansible_collections.cloudhooks.aws.plugins.module_utils.record_store import encode_name
-from ansible_collections.cloudhooks.aws.plugins.module_utils.record_store import from_bytes
-from ansible_collections.cloudhooks.aws.plugins.module_utils.record_store import to_bytes
+from ansible_collections.cloudhooks.aws.plugins.plugin_utils.stores.base import Conflict
+from ansible_collections.cloudhooks.aws.plugins.plugin_utils.stores.base import RecordStore
+from ansible_collections.cloudhooks.aws.plugins.plugin_utils.stores.base import StoreError
+from ansible_collections.cloudhooks.aws.plugins.plugin_utils.stores.base import StoreSpec
+from ansible_collections.cloudhooks.aws.plugins.plugin_utils.stores.base import Stored
+from ansible_collections.cloudhooks.aws.plugins.plugin_utils.stores.base import decode_name
+from ansible_collections.cloudhooks.aws.plugins.plugin_utils.stores.base import encode_name
+from ansible_collections.cloudhooks.aws.plugins.plugin_utils.stores.base import from_bytes
+from ansible_collections.cloudhooks.aws.plugins.plugin_utils.stores.base import to_bytes
 
 CONFLICT_CODES = ("PreconditionFailed", "ConditionalRequestConflict", "412", "409")
 PERMISSIONS = (

@@ -10,18 +10,14 @@ from typing import Any, Dict
 
 import pytest
 
-from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import (
-    MAX_ASYNC_PAYLOAD_BYTES,
-    InputDigest,
-    LifecycleError,
-    Record,
-    Target,
-    function_state,
-    needs_function_state,
-    parse_desired,
-    plan,
-    plan_stored,
-)
+from ansible_collections.cloudhooks.aws.plugins.module_utils.invocation import Target
+from ansible_collections.cloudhooks.aws.plugins.module_utils.invocation import function_state
+from ansible_collections.cloudhooks.aws.plugins.plugin_utils.desired import parse_desired
+from ansible_collections.cloudhooks.aws.plugins.plugin_utils.jsonvalue import LifecycleError
+from ansible_collections.cloudhooks.aws.plugins.plugin_utils.model import InputDigest
+from ansible_collections.cloudhooks.aws.plugins.plugin_utils.model import Record
+from ansible_collections.cloudhooks.aws.plugins.plugin_utils.planner import MAX_ASYNC_PAYLOAD_BYTES
+from ansible_collections.cloudhooks.aws.plugins.plugin_utils.planner import plan
 
 SECRET = "s3cr3t-Pa55word"
 F = "fn"
@@ -37,7 +33,7 @@ def stored_after(p, result='{"token":"%s"}' % SECRET) -> Record:
     """The record a run stores, read back from its fact text as the next run reads it."""
     new = p.with_result(result, "uuid")
     assert new is not None
-    record = Record.from_fact(new.to_fact())
+    record = Record.from_data(json.loads(json.dumps(new.to_data())))
     assert record is not None
     return record
 
@@ -48,9 +44,8 @@ def stored_after(p, result='{"token":"%s"}' % SECRET) -> Record:
 def test_a_digest_record_keeps_no_input_and_no_result_when_asked():
     p = plan(None, desired(record_input="digest", record_result=False))
     assert p.action == "create"
-    fact = p.with_result('{"token":"%s"}' % SECRET, "uuid").to_fact()
-    assert SECRET not in fact
-    data = json.loads(fact)
+    data = p.with_result('{"token":"%s"}' % SECRET, "uuid").to_data()
+    assert SECRET not in json.dumps(data)
     assert data["input"] is None and data["result"] is None
     assert set(data["input_digest"]) == {"salt", "sha256"}
 
@@ -97,7 +92,7 @@ def test_full_to_digest_rewrites_the_record_without_invoking_and_drops_the_input
     moved = plan(first, desired(record_input="digest", record_result=False))
     assert (moved.action, moved.changed, moved.invocations, moved.result) == ("update", True, (), None)
     assert "record_input changed to digest" in moved.reason
-    assert SECRET not in moved.with_result(moved.result).to_fact()
+    assert SECRET not in json.dumps(moved.with_result(moved.result).to_data())
     back = plan(stored_after(moved, None), desired())
     assert (back.action, back.invocations) == ("update", ())
     assert back.record.input == {"user": "admin", "password": SECRET}
@@ -125,10 +120,10 @@ def test_the_diff_shows_the_stored_side_is_a_digest_never_the_input():
 
 
 def test_an_unreadable_input_digest_is_refused():
-    fact = json.loads(stored_after(plan(None, desired(record_input="digest"))).to_fact())
+    fact = stored_after(plan(None, desired(record_input="digest"))).to_data()
     fact["input_digest"] = "abc"
     with pytest.raises(LifecycleError, match="unreadable.*input_digest"):
-        Record.from_fact(json.dumps(fact))
+        Record.from_data(json.dumps(fact))
 
 
 # -- record_result: false ----------------------------------------------------------------------
@@ -214,21 +209,21 @@ def test_adding_or_removing_reinvoke_on_only_rewrites_the_record():
 
 
 def test_the_function_state_is_read_only_for_state_present():
-    assert needs_function_state(desired(reinvoke_on=["code"]))
-    assert not needs_function_state(desired(reinvoke_on=["code"], state="absent"))
-    assert not needs_function_state(desired(reinvoke_on=["code"], state="forgotten"))
-    assert not needs_function_state(desired())
+    assert desired(reinvoke_on=["code"]).needs_function
+    assert not desired(reinvoke_on=["code"], state="absent").needs_function
+    assert not desired(reinvoke_on=["code"], state="forgotten").needs_function
+    assert not desired().needs_function
 
 
 def test_an_unreadable_function_entry_is_refused():
-    fact = json.loads(stored_after(plan(None, with_function(CONFIG))).to_fact())
+    fact = stored_after(plan(None, with_function(CONFIG))).to_data()
     fact["function"] = {"code": 1}
     with pytest.raises(LifecycleError, match="unreadable"):
-        Record.from_fact(json.dumps(fact))
+        Record.from_data(json.dumps(fact))
 
 
 def test_records_without_the_new_fields_are_written_as_before():
-    fact = json.loads(stored_after(plan(None, desired())).to_fact())
+    fact = stored_after(plan(None, desired())).to_data()
     assert "input_digest" not in fact and "function" not in fact
 
 
@@ -259,20 +254,20 @@ def test_tail_log_with_event_is_refused():
 
 def test_a_digest_record_keeps_its_salt_when_only_the_record_changes():
     first = stored_after(plan(None, desired(record_input="digest")))
-    p = plan_stored(first.to_fact(), desired(record_input="digest", record_result=False))
+    p = plan(Record.from_data(first.to_data()), desired(record_input="digest", record_result=False))
     assert (p.action, p.invocations) == ("update", ())
     assert p.record.input_digest == first.input_digest
-    replaced = plan_stored(first.to_fact(), desired(record_input="digest", triggers={"t": "2"}))
+    replaced = plan(Record.from_data(first.to_data()), desired(record_input="digest", triggers={"t": "2"}))
     assert replaced.action == "replace"
     assert replaced.record.same_input({"user": "admin", "password": SECRET})
 
 
 def test_an_adopted_terraform_record_is_rewritten_without_invoking_for_digest_and_reinvoke_on():
-    from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import plan_adopted
+    from ansible_collections.cloudhooks.aws.plugins.plugin_utils.planner import plan_adopted
 
     terraform = Record(Target(F), "CREATE_ONLY", "tf", {}, {"user": "admin", "password": SECRET}, '"ok"')
     digest = plan_adopted(terraform, desired(record_input="digest"))
     assert (digest.action, digest.invocations) == ("update", ())
-    assert SECRET not in digest.with_result(digest.result).to_fact()
+    assert SECRET not in json.dumps(digest.with_result(digest.result).to_data())
     watched = plan_adopted(terraform, with_function(CONFIG))
     assert (watched.action, watched.invocations, watched.record.function) == ("update", (), {"code": "abc="})

@@ -19,8 +19,7 @@ may lack ``lifecycle_scope`` and ``terraform_key`` (providers before 5.1 did not
 they take the defaults, as the provider's state upgrader does. The resource id is not used: it
 has two forms (``fn_qualifier_md5`` before provider 6.22, ``fn,qualifier,md5`` after).
 
-Parsing is pure; only load_state() reads a file. Standard library only: the action plugin
-imports this on the controller.
+Parsing is pure; only load_state() reads a file. Runs on the controller only.
 """
 
 from __future__ import annotations
@@ -34,12 +33,12 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Union
 from ansible_collections.cloudhooks.aws.plugins.module_utils.arn import FunctionNameError
 from ansible_collections.cloudhooks.aws.plugins.module_utils.arn import parse_function_name
 from ansible_collections.cloudhooks.aws.plugins.module_utils.arn import same_function
-from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import Desired
-from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import LifecycleError
-from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import Record
-from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import Target
-from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import parse_input
-from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import trigger_map
+from ansible_collections.cloudhooks.aws.plugins.module_utils.invocation import Target
+from ansible_collections.cloudhooks.aws.plugins.plugin_utils.desired import trigger_map
+from ansible_collections.cloudhooks.aws.plugins.plugin_utils.jsonvalue import LifecycleError
+from ansible_collections.cloudhooks.aws.plugins.plugin_utils.jsonvalue import parse_input
+from ansible_collections.cloudhooks.aws.plugins.plugin_utils.model import Desired
+from ansible_collections.cloudhooks.aws.plugins.plugin_utils.model import Record
 from ansible_collections.cloudhooks.aws.plugins.module_utils.options import CREATE_ONLY
 from ansible_collections.cloudhooks.aws.plugins.module_utils.options import CRUD
 from ansible_collections.cloudhooks.aws.plugins.module_utils.options import DEFAULT_QUALIFIER
@@ -357,6 +356,25 @@ def find_instance(state: State, address: Address, source: str) -> Instance:
     raise LifecycleError("%s %s is not in %s. %s" % (ADDRESS_OPTION, address, where, _those_in(state)))
 
 
+def find_key(state: State, address: Address, key: str, source: str) -> Optional[Instance]:
+    """The instance of a resource with for_each (``["KEY"]``) or count (``[N]``) for a for_each key;
+    None when the resource has no instance of that key."""
+    if address.key is not None:
+        raise LifecycleError(
+            "%s %s names one instance; with for_each give the resource without an index (%s), and each key of "
+            "for_each adopts the instance of that key" % (ADDRESS_OPTION, address, address.resource()))
+    if address.mode != "managed" or address.type != RESOURCE_TYPE or not any(
+            i.address.resource() == address for i in state.instances):
+        find_instance(state, address, source)  # raises, naming the invocations the state holds
+    if any(i.address == address for i in state.instances):
+        raise LifecycleError("%s %s has no count or for_each, so it has no instance per key; give it to a task "
+                             "without for_each" % (ADDRESS_OPTION, address))
+    for instance in state.instances:
+        if instance.address.resource() == address and instance.address.key is not None and str(instance.address.key) == key:
+            return instance
+    return None
+
+
 def _those_in(state: State) -> str:
     mine = [str(i.address) for i in state.instances if i.address.mode == "managed" and i.address.type == RESOURCE_TYPE]
     if not mine:
@@ -454,14 +472,18 @@ class TerraformSource:
     def describe(self) -> str:
         return "%s %s, %s %s" % (STATE_OPTION, self.path, ADDRESS_OPTION, self.address)
 
-    def adopt(self, desired: Desired) -> Record:
-        """The instance as a record for ``desired``, or LifecycleError (nothing is invoked).
+    def adopt(self, desired: Desired, key: Optional[str] = None) -> Optional[Record]:
+        """The instance as a record for ``desired``, or LifecycleError (nothing is invoked). With a
+        for_each ``key``, the resource's instance of that key (``["KEY"]``, or ``[N]`` for count);
+        None when the resource has no such instance (the next terraform apply would create it).
 
         The record keeps the task's own spelling of the target (a name where Terraform has the
         ARN), so that planning does not see a change of target where Lambda sees none.
         """
         state = load_state(self.path)
-        instance = find_instance(state, self.address, self.path)
+        instance = find_instance(state, self.address, self.path) if key is None else find_key(state, self.address, key, self.path)
+        if instance is None:
+            return None
         if instance.tainted and not desired.force:
             raise LifecycleError(
                 "%s is tainted: the next terraform apply would replace it and invoke the function again. Give "
@@ -497,7 +519,7 @@ def terraform_source(params: Mapping[str, Any], resolve: Callable[[str], str] = 
     if not isinstance(path, str) or not path:
         raise LifecycleError("%s must be the path of a state file" % STATE_OPTION)
     parsed = parse_address(address)
-    if parsed.key is not None and not params.get("id"):
+    if parsed.key is not None and not params.get("id") and params.get("for_each") is None:
         raise LifecycleError(
             "%s %s is one instance of a resource with count or for_each, but the task has no id: every instance "
             "would share one record (the id defaults to function_name) and the next run would invoke again. Give "

@@ -11,14 +11,13 @@ from typing import Any, Dict
 
 import pytest
 
-from ansible_collections.cloudhooks.aws.plugins.module_utils import terraform_state as tf
-from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import (
-    LifecycleError,
-    Record,
-    Target,
-    parse_desired,
-    plan_stored,
-)
+from ansible_collections.cloudhooks.aws.plugins.module_utils.invocation import Target
+from ansible_collections.cloudhooks.aws.plugins.plugin_utils import terraform_state as tf
+from ansible_collections.cloudhooks.aws.plugins.plugin_utils.desired import parse_desired
+from ansible_collections.cloudhooks.aws.plugins.plugin_utils.jsonvalue import LifecycleError
+from ansible_collections.cloudhooks.aws.plugins.plugin_utils.model import Record
+from ansible_collections.cloudhooks.aws.plugins.plugin_utils.planner import plan
+from ansible_collections.cloudhooks.aws.plugins.plugin_utils.planner import plan_adopted
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "terraform"
 V6 = FIXTURES / "terraform-1.9-aws-6.25.tfstate"
@@ -48,7 +47,10 @@ def plan_for(path: Path, address: str, stored: Any = None, **params: Any):
     options = task(path, address, **params)
     source = tf.terraform_source(options)
     desired = parse_desired(options)
-    return plan_stored(stored, desired, source.adopt if source else None)
+    record = Record.from_data(stored)
+    if record is None and source is not None and desired.state != "forgotten":
+        return plan_adopted(source.adopt(desired), desired)  # as the runner does (plugin_utils/adoption.py)
+    return plan(record, desired)
 
 
 # -- addresses ------------------------------------------------------------------------------
@@ -238,7 +240,7 @@ def test_state_forgotten_does_not_read_the_state():
 
 
 def test_an_existing_record_wins_and_the_state_is_not_read():
-    stored = Record(Target("seed-db"), "CREATE_ONLY", "tf", {}, {"other": 1}).to_fact()
+    stored = Record(Target("seed-db"), "CREATE_ONLY", "tf", {}, {"other": 1}).to_data()
     p = plan_for(FIXTURES / "missing.tfstate", "aws_lambda_invocation.seed", stored, function_name="seed-db",
                  input={"other": 1})
     assert p.action == "none"
