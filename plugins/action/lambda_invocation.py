@@ -87,7 +87,7 @@ class ActionModule(ActionBase):
         context = Context(
             host, facts, module, check_mode=bool(self._task.check_mode), task_uuid=str(getattr(self._task, "_uuid", "") or ""),
             environ=os.environ, legacy=lambda: self._legacy(host), facts_warning=cache_warning(*_cache_settings()),
-            resolve=self._loader.path_dwim if self._loader else os.path.abspath)
+            resolve=self._loader.path_dwim if self._loader else os.path.abspath, verbose=self._display.v)
         out = run_task(options, context)
         if not self._task.diff:
             out.pop("diff", None)

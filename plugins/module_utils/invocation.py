@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 from ansible_collections.cloudhooks.aws.plugins.module_utils.options import DEFAULT_QUALIFIER
 
@@ -74,9 +74,10 @@ class Invocation:
         }
 
 
-def request(keys: Mapping[str, List[Invocation]], *, describe: bool = False) -> Dict[str, Any]:
-    """The module's request: each key's invocations, in order; ``describe``: read the function first."""
-    return {"describe": describe, "keys": {key: [i.describe() for i in planned] for key, planned in keys.items()}}
+def request(keys: Mapping[str, List[Invocation]], *, describe: Sequence[str] = ()) -> Dict[str, Any]:
+    """The module's request: each key's invocations, in order; ``describe``: read the function first,
+    for these parts of it (reinvoke_on)."""
+    return {"describe": list(describe), "keys": {key: [i.describe() for i in planned] for key, planned in keys.items()}}
 
 
 def outcome(kind: str, done: List[Dict[str, Any]], msg: Optional[str] = None, **extra: Any) -> Dict[str, Any]:

@@ -731,6 +731,7 @@ class _PlannedModule(AnsibleModule):
 
 
 def make_module() -> AnsibleAWSModule:
+    _PlannedModule.request, _PlannedModule.calling = {}, False
     settings = AnsibleAWSModule.default_settings
     saved, settings["module_class"] = settings["module_class"], _PlannedModule
     try:
@@ -771,6 +772,8 @@ def main() -> None:
             for key, planned in (request.get("keys") or {}).items()}
     every = [invocation for planned in keys.values() for invocation in planned]
     check_connection(module, every)
+    if not keys and not request.get("describe"):
+        module.exit_json(changed=False, invocations=[], outcomes={})
     workers = max(1, min(module.params["max_concurrency"], len(keys)))
     client = lambda_client(module, module.params["timeout"], workers)
     answer: Dict[str, Any] = {}

@@ -12,6 +12,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional
 from ansible_collections.cloudhooks.aws.plugins.module_utils.options import AWS_CONNECTION_OPTIONS
 from ansible_collections.cloudhooks.aws.plugins.module_utils.options import PRESENT
 from ansible_collections.cloudhooks.aws.plugins.plugin_utils import results
+from ansible_collections.cloudhooks.aws.plugins.plugin_utils.adoption import TERRAFORM
 from ansible_collections.cloudhooks.aws.plugins.plugin_utils.adoption import Adoption
 from ansible_collections.cloudhooks.aws.plugins.plugin_utils.desired import keys_in
 from ansible_collections.cloudhooks.aws.plugins.plugin_utils.desired import parse_task
@@ -48,6 +49,7 @@ class Context:
     controller: Optional[Dict[str, Any]] = None
     now: Callable[[], str] = now_text
     store: Optional[RecordStore] = None  # an open store, instead of the one the options name
+    verbose: Callable[[str], None] = lambda text: None  # what -v shows
 
 
 def run_task(options: Mapping[str, Any], context: Context) -> Dict[str, Any]:
@@ -76,6 +78,11 @@ def _run(options: Mapping[str, Any], context: Context) -> Dict[str, Any]:
     runner = Runner(store, adoption, context.module, context.host, check_mode=context.check_mode,
                     task_uuid=context.task_uuid, controller=context.controller or controller_identity(), now=context.now)
     slots = runner.run(task, options.get("recover"))
+    if adoption.terraform is not None:
+        for slot in slots:
+            if slot.existed or (slot.adopted_from and slot.adopted_from != TERRAFORM):
+                context.verbose("cloudhooks.aws.lambda_invocation: a record exists for id %r; terraform_state and "
+                                "terraform_address are ignored" % slot.record_id)
     warnings: List[Optional[str]] = list(runner.warnings)
     if not store.durable:
         warnings.append(context.facts_warning)

@@ -19,8 +19,7 @@ from ansible_collections.cloudhooks.aws.plugins.plugin_utils.jsonvalue import Li
 from ansible_collections.cloudhooks.aws.plugins.plugin_utils.stores.base import parse_url
 from ansible_collections.cloudhooks.aws.plugins.plugin_utils.stores.facts import FactsStore
 
-from .conftest import HOST, Module, run
-
+HOST = "h"
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "terraform"
 
 
@@ -57,9 +56,9 @@ def test_bad_input_names_the_key(extra, message):
         parse_task(dict({"function_name": "fn", "id": "t", "lifecycle_scope": "CRUD"}, **extra))
 
 
-def test_markers_before_the_run_records_after_failed_keys_left_to_retry(store):
+def test_markers_before_the_run_records_after_failed_keys_left_to_retry(store, run, stand_in):
     keys = "abcde"
-    module = Module(markers(store, keys), fail={(0, "b"): "not_completed", (0, "d"): "unknown"})
+    module = stand_in(markers(store, keys), fail={(0, "b"): "not_completed", (0, "d"): "unknown"})
     outcome = run(store, module, each(store, keys))
     assert outcome["failed"] is True and sorted(outcome["failed_keys"]) == ["b", "d"]
     assert "'b': boom" in outcome["msg"] and "'d': boom" in outcome["msg"]
@@ -71,14 +70,14 @@ def test_markers_before_the_run_records_after_failed_keys_left_to_retry(store):
     assert outcome["results"]["a"]["result_json"] == {"n": 0}
 
     store.delete(HOST, "t[d]", store.read(HOST, "t[d]").version)  # the user checked the function's side
-    again_module = Module(markers(store, keys))
+    again_module = stand_in(markers(store, keys))
     again = run(store, again_module, each(store, keys))
     assert "failed" not in again and again_module.keys() == [["b", "d"]]
     assert {k: v for k, v in again["actions"].items() if v != "none"} == {"b": "create", "d": "create"}
 
 
-def test_removed_keys_are_deleted_with_their_stored_input_and_nothing_to_do_runs_nothing(store):
-    module = Module()
+def test_removed_keys_are_deleted_with_their_stored_input_and_nothing_to_do_runs_nothing(store, run, stand_in):
+    module = stand_in()
     run(store, module, {"for_each": {"a": {"n": 1}, "b": {"n": 2}}})
     same = run(store, module, {"for_each": {"a": {"n": 1}, "b": {"n": 2}}})
     assert len(module.calls) == 1 and same["changed"] is False
@@ -92,9 +91,9 @@ def test_removed_keys_are_deleted_with_their_stored_input_and_nothing_to_do_runs
     assert gone["actions"] == {"a": "delete"} and store.ids(HOST) == []
 
 
-def test_markers_on_keys_stop_the_task_listing_every_one(store):
-    run(store, Module(fail={0: "unknown"}), each(store, "abc"))
-    module = Module()
+def test_markers_on_keys_stop_the_task_listing_every_one(store, run, stand_in):
+    run(store, stand_in(fail={0: "unknown"}), each(store, "abc"))
+    module = stand_in()
     result = run(store, module, each(store, "abcd"))
     assert module.calls == [] and result["failed"] is True
     assert "3 for_each key(s) of t on h have an invocation in flight" in result["msg"]
@@ -103,10 +102,10 @@ def test_markers_on_keys_stop_the_task_listing_every_one(store):
 
 
 @pytest.mark.parametrize("how", ["retry", "assume_done"])
-def test_recover_applies_to_every_key_that_holds_a_marker(store, how):
+def test_recover_applies_to_every_key_that_holds_a_marker(store, how, run, stand_in):
     """Before, recover was silently ignored with for_each; now it is a for_each key's as a record's."""
-    run(store, Module(fail={(0, "a"): "unknown", (0, "c"): "unknown"}), each(store, "abc"))
-    module = Module()
+    run(store, stand_in(fail={(0, "a"): "unknown", (0, "c"): "unknown"}), each(store, "abc"))
+    module = stand_in()
     result = run(store, module, each(store, "abcd", recover=how))
     assert "failed" not in result, result.get("msg")
     sent = sorted(json.loads(p)["n"] for p in module.payloads())
@@ -115,30 +114,30 @@ def test_recover_applies_to_every_key_that_holds_a_marker(store, how):
     assert result["recovered"] == {"a": how, "c": how}
 
 
-def test_a_module_that_died_keeps_every_key_marked(store):
+def test_a_module_that_died_keeps_every_key_marked(store, run, stand_in):
     died = {"failed": True, "msg": "MODULE FAILURE\nSee stdout/stderr for the exact error", "rc": 137,
             "module_stdout": "", "module_stderr": ""}
-    result = run(store, Module(raw={0: died}), each(store, "abcd"))
+    result = run(store, stand_in(raw={0: died}), each(store, "abcd"))
     assert sorted(result["failed_keys"]) == ["a", "b", "c", "d"]
     assert all("whether the function ran is not known" in text for text in result["failed_keys"].values())
     assert all(doc(store, k)["in_flight"]["action"] == "create" for k in "abcd")
 
 
-def test_a_module_that_sent_nothing_removes_every_marker(store):
+def test_a_module_that_sent_nothing_removes_every_marker(store, run, stand_in):
     refused = {"failed": True, "nothing_sent": True, "msg": "no AWS region is set"}
-    result = run(store, Module(raw={0: refused}), each(store, "ab"))
+    result = run(store, stand_in(raw={0: refused}), each(store, "ab"))
     assert sorted(result["failed_keys"]) == ["a", "b"] and store.ids(HOST) == []
 
 
-def test_an_input_too_large_names_its_key_before_anything_is_written(store):
-    module = Module()
+def test_an_input_too_large_names_its_key_before_anything_is_written(store, run, stand_in):
+    module = stand_in()
     result = run(store, module, {"for_each": {"a": {"n": 1}, "big": {"s": "x" * 6291456}}})
     assert "for_each key 'big': input is too large" in result["msg"]
     assert module.calls == [] and store.ids(HOST) == []
 
 
-def test_record_result_false_and_a_digest_keep_response_and_input_out_of_the_store(store):
-    module = Module(fail={(0, "b"): "unknown"})
+def test_record_result_false_and_a_digest_keep_response_and_input_out_of_the_store(store, run, stand_in):
+    module = stand_in(fail={(0, "b"): "unknown"})
     outcome = run(store, module, {"for_each": {"a": {"pw": "s3cret"}, "b": {"pw": "s3cret"}},
                                   "lifecycle_scope": "CREATE_ONLY", "record_input": "digest", "record_result": False})
     assert outcome["results"]["a"]["result_json"] == {"n": 0}  # returned by the run that invoked
@@ -148,24 +147,24 @@ def test_record_result_false_and_a_digest_keep_response_and_input_out_of_the_sto
     assert "s3cret" not in json.dumps([doc(store, "a"), doc(store, "b")])
 
 
-def test_reinvoke_on_reads_the_function_once_for_every_key(store):
-    module = Module(function={"code": "sha-1"})
+def test_reinvoke_on_reads_the_function_once_for_every_key(store, run, stand_in):
+    module = stand_in(function={"code": "sha-1"})
     run(store, module, each(store, "abc", reinvoke_on=["code"]))
     assert [call["describe"] for call in module.calls] == [["code"], []]
     assert all(doc(store, k)["record"]["function"] == {"code": "sha-1"} for k in "abc")
-    changed = Module(function={"code": "sha-2"})
+    changed = stand_in(function={"code": "sha-2"})
     result = run(store, changed, each(store, "abc", reinvoke_on=["code"]))
     assert result["actions"] == {k: "replace" for k in "abc"} and changed.calls[0]["describe"] == ["code"]
 
 
-def test_terraform_for_each_instances_are_adopted_as_keys(store, tmp_path):
+def test_terraform_for_each_instances_are_adopted_as_keys(store, tmp_path, run, stand_in):
     state = json.loads((FIXTURES / "terraform-1.9-aws-6.25.tfstate").read_text())
     for resource in state["resources"]:
         for instance in resource["instances"]:
             instance["attributes"]["tenant_id"] = None  # a task's keys share its tenant_id
     path = tmp_path / "tenants.tfstate"
     path.write_text(json.dumps(state))
-    module = Module()
+    module = stand_in()
     options = {"function_name": "tenant-provisioner", "terraform_state": str(path),
                "terraform_address": "aws_lambda_invocation.tenant",
                "for_each": {"acme": {"plan": "gold", "tenant": "acme"}, "globex": {"plan": "gold", "tenant": "globex"},
@@ -178,8 +177,8 @@ def test_terraform_for_each_instances_are_adopted_as_keys(store, tmp_path):
     assert doc(store, "acme")["record"]["result"] == '{"ok":true}'
 
 
-def test_terraform_count_instances_are_adopted_by_index(store):
-    module = Module()
+def test_terraform_count_instances_are_adopted_by_index(store, run, stand_in):
+    module = stand_in()
     options = {"function_name": "arn:aws:lambda:us-east-1:123456789012:function:db-migrate", "qualifier": "7",
                "terraform_key": "lifecycle", "terraform_state": str(FIXTURES / "terraform-1.9-aws-6.25.tfstate"),
                "terraform_address": "module.db.aws_lambda_invocation.migrate",
@@ -189,38 +188,38 @@ def test_terraform_count_instances_are_adopted_by_index(store):
     assert module.calls == [] and doc(store, "0")["record"]["key"] == "lifecycle"
 
 
-def test_an_indexed_address_with_for_each_is_refused(store):
+def test_an_indexed_address_with_for_each_is_refused(store, run, stand_in):
     options = {"function_name": "tenant-provisioner", "terraform_state": str(FIXTURES / "terraform-1.9-aws-6.25.tfstate"),
                "terraform_address": 'aws_lambda_invocation.tenant["acme"]', "for_each": {"acme": {"tenant": "acme"}}}
-    result = run(store, Module(), options)
+    result = run(store, stand_in(), options)
     assert "with for_each give the resource without an index (aws_lambda_invocation.tenant)" in result["msg"]
 
 
-def test_with_facts_every_key_shares_one_fact():
+def test_with_facts_every_key_shares_one_fact(run, stand_in):
     """Defect 5: the keys of one id are one fact, whatever their number."""
     store = FactsStore(parse_url("facts"), HOST, {}, "uuid-1")
-    result = run(store, Module(), each(store, ["k%03d" % n for n in range(300)]))
+    result = run(store, stand_in(), each(store, ["k%03d" % n for n in range(300)]))
     assert len(result["ansible_facts"]) == 1
     value = json.loads(next(iter(result["ansible_facts"].values())))
     assert value["id"] == "t" and len(value["keys"]) == 300
 
 
-def test_with_facts_a_failed_key_sets_no_fact_and_warns():
+def test_with_facts_a_failed_key_sets_no_fact_and_warns(run, stand_in):
     store = FactsStore(parse_url("facts"), HOST, {}, "uuid-1")
-    result = run(store, Module(fail={(0, "b"): "not_completed"}), each(store, "ab"))
+    result = run(store, stand_in(fail={(0, "b"): "not_completed"}), each(store, "ab"))
     assert result["failed"] is True and "ansible_facts" not in result
     assert any("Ansible drops the facts of a failed task" in w for w in result["warnings"])
 
 
-def test_keys_recorded_one_fact_per_key_before_0_2_0_are_moved_without_invoking():
+def test_keys_recorded_one_fact_per_key_before_0_2_0_are_moved_without_invoking(run, stand_in):
     from ansible_collections.cloudhooks.aws.plugins.plugin_utils.stores.facts import KEYS_PREFIX, fact_name
 
     first = FactsStore(parse_url("facts"), HOST, {}, "uuid-1")
-    created = run(first, Module(), each(first, "ab"))
+    created = run(first, stand_in(), each(first, "ab"))
     keys = json.loads(created["ansible_facts"][fact_name("t", KEYS_PREFIX)])["keys"]
     old_layout = {fact_name("t[%s]" % k): json.dumps(v) for k, v in keys.items()}
     store = FactsStore(parse_url("facts"), HOST, old_layout, "uuid-2")
-    module = Module()
+    module = stand_in()
     result = run(store, module, each(store, "ab"), uuid="uuid-2")
     assert module.calls == [] and result["changed"] is False
     removed = run(FactsStore(parse_url("facts"), HOST, old_layout, "uuid-3"), module, each(store, "a"), uuid="uuid-3")
