@@ -49,6 +49,7 @@ def make(stand_in):
         action._execute_module = MagicMock(side_effect=lambda module_name, module_args, task_vars: action.module(
             module_args["_request"]))
         action._display = MagicMock()
+        action._load_name = "cloudhooks.aws.%s" % action.__module__.rsplit(".", 1)[-1]  # the plugin loader sets it
         return action
 
     return build
