@@ -197,15 +197,17 @@ options:
         default encryption.
       - Given with C(CLOUDHOOKS_RECORD_STORE), an C(s3://) store loads botocore once per run (ansible-core
         2.19 and later); given only with this option, each task that uses it loads it (about 0.35 seconds).
-      - With C(file://) or C(s3://) the store is the source of truth. The fact is still set when a run
-        changes the record, so that playbooks can read it, but it is not read, except once. When the store has
-        no record for an id, it is adopted, without invoking, from the host's fact or from an ansible-core
-        2.17/2.18 jsonfile cache file (C(<host>)), and written to the store.
+      - With C(file://) or C(s3://) the store is the source of truth, and no fact holds the record (so the
+        input is not copied into the fact cache). When the store has no record for an id, it is adopted, without
+        invoking, from the host's fact or from an ansible-core 2.17/2.18 jsonfile cache file (C(<host>)), and
+        written to the store; the fact is then set to null. Playbooks read the task's result (RV(result),
+        RV(result_json)) or M(cloudhooks.aws.lambda_invocation_info).
       - Before the first invocation the controller writes an in-flight marker (conditionally, so that only one run
         can hold it); after each invocation it stores the progress, so a replace whose create fails after the
         delete succeeded sends only the create next time. The marker is removed when the function surely did
-        not complete (a function error, a refusal before it ran), and kept when the outcome is unknown (a
-        timeout, a lost connection, the controller killed). See O(recover).
+        not complete (a function error, a refusal before it ran, a failure of the module before any call), and
+        kept when the outcome is unknown (a timeout, a lost connection, a 5xx answer, the module or the
+        controller killed). See O(recover).
       - The collection's docs/state.md compares the stores and says how to set each up and move between them.
     type: str
     version_added: 0.2.0
@@ -216,9 +218,11 @@ options:
         says what was in flight, since when and from where.
       - V(retry) sends the planned invocations that were not confirmed again.
       - V(assume_done) stores the planned record without invoking anything.
+      - V(auto) is what a task without O(recover) does; for a function that is not durable it fails as above.
+      - With O(for_each) it applies to every key that holds a marker, and the failure lists them all.
       - After recovering, the task goes on as usual from the recovered record. In check mode it only reports.
     type: str
-    choices: [retry, assume_done]
+    choices: [auto, retry, assume_done]
     version_added: 0.2.0
   record_input:
     description:
@@ -283,12 +287,6 @@ options:
     choices: [RequestResponse, Event]
     default: RequestResponse
     version_added: 0.2.0
-  _describe_function:
-    description:
-      - Internal. Set by the action plugin of the same name to have the module read the function for
-        O(reinvoke_on) (one C(GetFunctionConfiguration)) instead of invoking. Do not set it.
-    type: bool
-    default: false
   for_each:
     description:
       - One invocation per key, as Terraform's C(for_each) on C(aws_lambda_invocation). A mapping of key
@@ -304,15 +302,16 @@ options:
       - All planned invocations are made by one module run, at most O(max_concurrency) at a time; a replace's
         delete comes before its create. Keys are independent; when some fail, the task fails and lists each
         failed key with its error (RV(failed_keys)).
-      - With a C(file://) or C(s3://) record store, each key's record is written when the module returns, and an
-        in-flight marker is written for every key with invocations before it runs (see docs/lifecycle.md); a
-        failed key is invoked again on the next run, the others are not. With the host's facts, Ansible drops
-        the facts of a failed task, so the keys that succeeded are invoked again on the next run; the task
-        warns and names a store.
-      - An in-flight marker on a key stops the task before anything is invoked; recover that key alone, with
-        O(id=ID[KEY]), its input and O(recover).
-      - Adopting Terraform state (O(terraform_state)) is not done for keys, and O(reinvoke_on) is refused with
-        it (it reads the function before planning, which the for_each run does not do yet).
+      - With a C(file://) or C(s3://) record store, an in-flight marker is written for every key with invocations
+        before the module runs, and each key's record when the module returns (see docs/lifecycle.md); a failed
+        key is invoked again on the next run, the others are not. With the host's facts, the keys of one id share
+        one fact; Ansible drops the facts of a failed task, so the keys that succeeded are invoked again on the
+        next run, and the task warns and names a store.
+      - An in-flight marker on any key stops the task before anything is invoked, listing every such key;
+        O(recover) applies to all of them.
+      - O(terraform_address) naming a resource with C(for_each) or C(count), without an index
+        (V(aws_lambda_invocation.tenant)), adopts each instance as the key of that name (V(acme), or V(0) for
+        C(count)). O(reinvoke_on) reads the function once for the whole task.
     type: dict
     version_added: 0.2.0
   max_concurrency:
@@ -322,17 +321,6 @@ options:
     type: int
     default: 10
     version_added: 0.2.0
-  _invocations:
-    description:
-      - Internal. The invocations the action plugin of the same name planned, in order, with their
-        exact payloads; the module makes them. Do not set it; a value given in a task is replaced.
-    type: list
-    elements: dict
-    default: []
-  _for_each:
-    description:
-      - Internal. With O(for_each), each key's planned invocations, by key; the module makes them. Do not set it.
-    type: dict
 attributes:
   action:
     description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
@@ -375,8 +363,11 @@ notes:
   - A loop in which one item fails loses the facts of every item (Ansible keeps no facts from a failed
     task), so with O(record_store=facts) the next run invokes the items that had succeeded again. A
     C(file://) or C(s3://) store keeps each item's record as soon as it succeeds.
-  - With a C(file://) or C(s3://) store the module runs once per planned invocation, so that the
-    controller can store the progress after each.
+  - With a C(file://) or C(s3://) store the module runs once per planned invocation of each record (a
+    replace runs it twice), so that the controller can store the progress after each.
+  - The module runs pipelined wherever the connection can (the C(local) connection can), whatever the
+    C(pipelining) setting says, so that its arguments, which hold the payloads, are never written to a file.
+    A connection with C(become) is left to the setting (see docs/state.md, "Sensitive data").
   - "Sensitive data: the input and the result are stored in the record in clear text. Any later task
     can read them as a host fact, the fact cache keeps them (a C(jsonfile) cache in files as
     readable as its directory allows; a Redis cache in clear text unless Redis uses TLS and a
@@ -624,8 +615,8 @@ result:
     - The raw response payload of the last create or update invocation; when nothing was invoked, the
       stored result of the last successful one. Null after O(state=absent), and in check mode when an
       invocation is planned (its response is not known yet).
-      - Null with O(invocation_type=Event) (Lambda returns no response), and on a run that invokes
-        nothing when O(record_result=false) (nothing was stored).
+    - Null with O(invocation_type=Event) (Lambda returns no response), and on a run that invokes
+      nothing when O(record_result=false) (nothing was stored).
   returned: always
   type: str
   sample: '{"status": "ok"}'
@@ -636,22 +627,28 @@ result_json:
   sample: {"status": "ok"}
 failure_kind:
   description:
-    - When an invocation failed, whether the function surely did not complete (V(not_completed), after a
-      function error or a refusal before it ran) or may have run (V(unknown), after a read timeout, a lost
-      connection or a 5xx answer). With a C(file://) or C(s3://) store, the in-flight marker is removed in the first case and
-      kept in the second.
-  returned: when an invocation failed
+    - When the task failed on an invocation, what is known of the function (docs/lifecycle.md, "Module outcome").
+    - V(function_error) it ran and failed (C(FunctionError) in the response).
+    - V(not_completed) it surely did not run (Lambda refused the call, or the module stopped before any call,
+      for example on a missing region or a bad connection option).
+    - V(unknown) it may have run (no answer within O(timeout), a lost connection, a 5xx answer, the module
+      process killed).
+    - With a C(file://) or C(s3://) store, the in-flight marker is removed in the first two cases and kept in the
+      last.
+  returned: when the task failed on an invocation, without O(for_each)
   type: str
   sample: unknown
 adopted_from:
-  description: With a C(file://) or C(s3://) store, where a record missing from the store was adopted from,
-    V(fact) or V(jsonfile) (an ansible-core 2.17/2.18 cache file). Nothing is invoked for the adoption itself.
-  returned: when a record was adopted
+  description:
+    - Where a record missing from the store was adopted from, without invoking for the adoption itself.
+    - V(terraform_state) (O(terraform_state) and O(terraform_address)); with a C(file://) or C(s3://) store also
+      V(fact) (the host's fact, then set to null) or V(jsonfile) (an ansible-core 2.17/2.18 cache file).
+  returned: when a record was adopted, without O(for_each)
   type: str
   sample: fact
 recovered:
   description: With O(recover), how (V(retry) or V(assume_done)) and what was found in flight.
-  returned: when an invocation in flight was recovered
+  returned: when an invocation in flight was recovered, without O(for_each)
   type: dict
   contains:
     how:
@@ -663,8 +660,15 @@ recovered:
         since, controller host, user and pid).
       returned: always
       type: dict
+recovered_keys:
+  description: With O(for_each), how each key that held an in-flight marker was recovered (V(retry) or V(assume_done)), by key.
+  returned: when keys were recovered, with O(for_each)
+  type: dict
+  sample: {"acme": "assume_done"}
 in_flight:
-  description: The in-flight marker found in the store, when it fails the task (O(recover) not given).
+  description:
+    - The in-flight marker found in the store, when it fails the task (O(recover) not given).
+    - With O(for_each), every key's marker, by key.
   returned: when an invocation in flight stops the task
   type: dict
 log:

@@ -97,7 +97,7 @@ def keyed(slots: List[Slot], invocations: List[Dict[str, Any]], warnings: List[s
     }
     recovered = {str(slot.key): slot.recovered["how"] for slot in slots if slot.recovered}
     if recovered:
-        result["recovered"] = recovered
+        result["recovered_keys"] = recovered
     if errors:
         result.update(failed=True, failed_keys=errors, msg=notes.keys_failed(errors, len(slots)))
     return result

@@ -111,7 +111,7 @@ def test_recover_applies_to_every_key_that_holds_a_marker(store, how, run, stand
     sent = sorted(json.loads(p)["n"] for p in module.payloads())
     assert sent == ([0, 2, 3] if how == "retry" else [3])  # 'b' succeeded before: never sent again
     assert all(doc(store, k)["in_flight"] is None and doc(store, k)["record"] for k in "abcd")
-    assert result["recovered"] == {"a": how, "c": how}
+    assert result["recovered_keys"] == {"a": how, "c": how}
 
 
 def test_a_module_that_died_keeps_every_key_marked(store, run, stand_in):
