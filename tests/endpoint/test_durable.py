@@ -351,3 +351,15 @@ def test_moto_reset_forgets_durable_executions(endpoint: str, lam: Any, fn: tupl
     with pytest.raises(lam.exceptions.ResourceNotFoundException):
         lam.get_durable_execution(DurableExecutionArn=arn)
     assert local_lambda.durable_executions(endpoint) == []
+
+
+def test_the_durable_apis_are_counted_by_name(endpoint: str, lam: Any, fn: tuple[str, Path]) -> None:
+    arn = invoke(lam, FunctionName=f"{fn[0]}:1", Payload=b"{}")[0]["DurableExecutionArn"]
+    local_lambda.reset_api_requests(endpoint)
+    lam.get_durable_execution(DurableExecutionArn=arn)
+    with pytest.raises(lam.exceptions.ResourceNotFoundException):
+        lam.get_durable_execution(DurableExecutionArn=arn + "0")
+    lam.list_durable_executions_by_function(FunctionName=fn[0])
+    seen = local_lambda.api_requests(endpoint)
+    assert seen["counts"] == {"lambda.GetDurableExecution": 2, "lambda.ListDurableExecutionsByFunction": 1}
+    assert [r["status"] for r in seen["requests"]] == [200, 404, 200]

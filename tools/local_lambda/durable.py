@@ -326,16 +326,21 @@ def route(method: str, path: str, query: str, account: str, region: str) -> tupl
     if not path.startswith(API_PREFIX + "/"):
         return None
     params = parse_qs(query, keep_blank_values=True)
+    match = _LIST_PATH.fullmatch(path)
+    operation = None
+    if match and method == "GET":
+        operation = "ListDurableExecutionsByFunction"
+    elif path.startswith(_GET_PREFIX) and method == "GET":
+        operation = "GetDurableExecution"
     try:
-        match = _LIST_PATH.fullmatch(path)
-        if match and method == "GET":
-            return "ListDurableExecutionsByFunction", _json(200, _list(match["function"], params, account, region))
-        if path.startswith(_GET_PREFIX) and method == "GET":
-            return "GetDurableExecution", _json(200, _get(path[len(_GET_PREFIX):], params, account, region))
+        if operation == "ListDurableExecutionsByFunction":
+            return operation, _json(200, _list(match["function"] if match else "", params, account, region))
+        if operation == "GetDurableExecution":
+            return operation, _json(200, _get(path[len(_GET_PREFIX):], params, account, region))
         raise ApiError(404, "UnknownOperationException", f"local_lambda does not implement {method} {path}")
     except ApiError as exc:
         status, headers, body = exc.response()
-        return "DurableExecutionError", (status, {k: str(v) for k, v in headers.items() if k != "status"}, body.encode())
+        return operation or "Unknown", (status, {k: str(v) for k, v in headers.items() if k != "status"}, body.encode())
 
 
 def _json(status: int, body: dict[str, Any]) -> Response:
