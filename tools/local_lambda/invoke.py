@@ -176,16 +176,16 @@ def handle_invoke(response: LambdaResponse, host: InvokeHost) -> tuple[int, dict
             durable.check_invoke(config, target.qualifier, execution_name, invocation_type)
         if invocation_type == "DryRun":
             return 204, {"status": 204}, ""
-        fault = host.faults.take(fn.function_name, target.qualifier)
+        invocation = _prepare(response, target, fn)
+        if config is not None and config.get("ExecutionTimeout"):
+            invocation.timeout = min(invocation.timeout, float(config["ExecutionTimeout"]))
+        invocation.task_root = task_root(host, invocation.code_sha, invocation.code)
+        fault = host.faults.take(fn.function_name, target.qualifier)  # after every check of Invoke's own
         if fault is not None and fault.when == "before":
             faulted = _answer_fault(host, fault)
             if faulted is not None:
                 return faulted
             fault = None  # only a delay: now run as usual
-        invocation = _prepare(response, target, fn)
-        if config is not None and config.get("ExecutionTimeout"):
-            invocation.timeout = min(invocation.timeout, float(config["ExecutionTimeout"]))
-        invocation.task_root = task_root(host, invocation.code_sha, invocation.code)
         host.answer_with_request_id(invocation.request_id)
         if config is not None:
             answer = _invoke_durable(host, fn, invocation, _raw_payload(response), execution_name, invocation_type,
