@@ -166,7 +166,7 @@ def test_the_same_name_with_another_payload_is_409(lam: Any, fn: tuple[str, Path
 
 def test_without_a_name_each_invoke_is_a_new_execution(lam: Any, fn: tuple[str, Path]) -> None:
     name, marker = fn
-    arns = {invoke(lam, FunctionName=f"{name}:1", Payload=b'{"n": 4}')[0]["DurableExecutionArn"] for _ in range(2)}
+    arns = {invoke(lam, FunctionName=f"{name}:1", Payload=b'{"n": 4}')[0]["DurableExecutionArn"] for attempt in range(2)}
     assert len(arns) == 2 and len(runs(marker)) == 2
 
 
@@ -258,8 +258,8 @@ def test_list_durable_executions_by_function(lam: Any, fn: tuple[str, Path]) -> 
     assert names(Qualifier="1", StartedAfter=middle) == ["c"]
     assert names(Qualifier="1", StartedBefore=middle) == ["a"]
 
-    item = lam.list_durable_executions_by_function(FunctionName=name, Qualifier="1",
-                                                    DurableExecutionName="a")["DurableExecutions"][0]
+    listed = lam.list_durable_executions_by_function(FunctionName=name, Qualifier="1", DurableExecutionName="a")
+    item = listed["DurableExecutions"][0]
     assert item["DurableExecutionArn"] == arns["a"] and item["Status"] == "SUCCEEDED"
     assert item["FunctionArn"] == ARN_PREFIX + name + ":1" and item["EndTimestamp"] >= item["StartTimestamp"]
 

@@ -99,7 +99,7 @@ def test_every_error_code_of_invoke_before_the_handler(endpoint: str, lam: Any, 
 
 def test_an_error_before_starts_no_durable_execution(endpoint: str, lam: Any, marker: Path) -> None:
     local_lambda.fail_next_invokes(endpoint, "durable", "TooManyRequestsException", count=2)
-    for _ in range(2):
+    for attempt in range(2):
         with pytest.raises(lam.exceptions.TooManyRequestsException):
             lam.invoke(FunctionName="durable:1", DurableExecutionName="retry-me", Payload=b'{"a": 1}')
     assert lam.list_durable_executions_by_function(FunctionName="durable", Qualifier="1")["DurableExecutions"] == []
@@ -123,8 +123,8 @@ def test_an_error_after_a_durable_execution_leaves_it_to_be_found(endpoint: str,
     with pytest.raises(ClientError) as raised:
         lam.invoke(FunctionName="durable:live", DurableExecutionName="ran-once", Payload=b'{"c": 1}')
     assert raised.value.response["Error"]["Code"] == "EC2UnexpectedException"
-    listed = lam.list_durable_executions_by_function(FunctionName="durable", Qualifier="live",
-                                                      DurableExecutionName="ran-once")["DurableExecutions"]
+    listed = lam.list_durable_executions_by_function(
+        FunctionName="durable", Qualifier="live", DurableExecutionName="ran-once")["DurableExecutions"]
     assert [e["Status"] for e in listed] == ["SUCCEEDED"]
     response = lam.invoke(FunctionName="durable:live", DurableExecutionName="ran-once", Payload=b'{"c": 1}')
     assert json.load(response["Payload"]) == {"got": {"c": 1}}
