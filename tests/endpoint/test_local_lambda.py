@@ -263,8 +263,8 @@ def test_invocation_counts(endpoint: str, lam: Any) -> None:
         lam.invoke(FunctionName="never-created")
     counts = local_lambda.invocation_counts(endpoint)
     assert counts == {
-        "counted": {"RequestResponse": 2, "Event": 0, "DryRun": 1, "total": 3},
-        "never-created": {"RequestResponse": 1, "Event": 0, "DryRun": 0, "total": 1},
+        "counted": {"RequestResponse": 2, "Event": 0, "DryRun": 1, "total": 3, "handler_runs": 2},
+        "never-created": {"RequestResponse": 1, "Event": 0, "DryRun": 0, "total": 1, "handler_runs": 0},
     }
     local_lambda.reset_invocation_counts(endpoint)
     assert local_lambda.invocation_counts(endpoint) == {}
