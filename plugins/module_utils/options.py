@@ -12,25 +12,16 @@ from __future__ import annotations
 
 from typing import Any, Dict, Mapping
 
-CREATE_ONLY = "CREATE_ONLY"
-CRUD = "CRUD"
+CREATE_ONLY, CRUD = "CREATE_ONLY", "CRUD"
 SCOPES = (CREATE_ONLY, CRUD)
-
-PRESENT = "present"
-ABSENT = "absent"
-FORGOTTEN = "forgotten"
+PRESENT, ABSENT, FORGOTTEN = "present", "absent", "forgotten"
 STATES = (PRESENT, ABSENT, FORGOTTEN)
-
 RECORD_INPUT_CHOICES = ("full", "digest")
 REINVOKE_ON_CHOICES = ("code", "configuration")
-REQUEST_RESPONSE = "RequestResponse"
-EVENT = "Event"
+REQUEST_RESPONSE, EVENT = "RequestResponse", "Event"
 INVOCATION_TYPES = (REQUEST_RESPONSE, EVENT)
-
 # recover: what a run does with an invocation that an earlier run left in flight.
-AUTO = "auto"
-RETRY = "retry"
-ASSUME_DONE = "assume_done"
+AUTO, RETRY, ASSUME_DONE = "auto", "retry", "assume_done"
 RECOVER_CHOICES = (AUTO, RETRY, ASSUME_DONE)
 
 DEFAULT_QUALIFIER = "$LATEST"

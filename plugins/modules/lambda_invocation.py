@@ -180,37 +180,6 @@ options:
         instances there are. Give it together with O(terraform_state).
     type: str
     version_added: 0.2.0
-  record_store:
-    description:
-      - Where the record of each O(id) is kept. When not set, the environment variable
-        C(CLOUDHOOKS_RECORD_STORE) on the controller gives it (so CI can set it once); otherwise V(facts).
-        It can also be set with C(module_defaults), for this module or the group C(group/cloudhooks.aws.aws).
-      - V(facts) keeps it in a host fact, carried between runs by Ansible's fact cache (see the notes).
-      - C(file:///ABSOLUTE/DIR) keeps one file per host and id under that directory (which must exist), for
-        one controller. Writes take an exclusive lock and rename a complete file into place.
-      - C(s3://BUCKET/PREFIX) keeps one object per host and id, C(PREFIX/<inventory_hostname>/<id>.json)
-        (names encoded so that any host name and id are safe), written with S3's conditional writes. It uses
-        the task's AWS connection options (credentials, O(profile), O(region), O(endpoint_url)) and the usual
-        credential chain on the controller, unless the URL names its own with
-        C(?region=R&profile=P&endpoint_url=U). It needs C(s3:GetObject), C(s3:PutObject) and
-        C(s3:DeleteObject) on the prefix, and C(s3:ListBucket) on the bucket; use a versioned bucket with
-        default encryption.
-      - Given with C(CLOUDHOOKS_RECORD_STORE), an C(s3://) store loads botocore once per run (ansible-core
-        2.19 and later); given only with this option, each task that uses it loads it (about 0.35 seconds).
-      - With C(file://) or C(s3://) the store is the source of truth, and no fact holds the record (so the
-        input is not copied into the fact cache). When the store has no record for an id, it is adopted, without
-        invoking, from the host's fact or from an ansible-core 2.17/2.18 jsonfile cache file (C(<host>)), and
-        written to the store; the fact is then set to null. Playbooks read the task's result (RV(result),
-        RV(result_json)) or M(cloudhooks.aws.lambda_invocation_info).
-      - Before the first invocation the controller writes an in-flight marker (conditionally, so that only one run
-        can hold it); after each invocation it stores the progress, so a replace whose create fails after the
-        delete succeeded sends only the create next time. The marker is removed when the function surely did
-        not complete (a function error, a refusal before it ran, a failure of the module before any call), and
-        kept when the outcome is unknown (a timeout, a lost connection, a 5xx answer, the module or the
-        controller killed). See O(recover).
-      - The collection's docs/state.md compares the stores and says how to set each up and move between them.
-    type: str
-    version_added: 0.2.0
   recover:
     description:
       - What to do with an invocation found in flight in a C(file://) or C(s3://) record store (a run that
@@ -363,6 +332,17 @@ notes:
   - A loop in which one item fails loses the facts of every item (Ansible keeps no facts from a failed
     task), so with O(record_store=facts) the next run invokes the items that had succeeded again. A
     C(file://) or C(s3://) store keeps each item's record as soon as it succeeds.
+  - With a C(file://) or C(s3://) O(record_store) the store is the source of truth, and no fact holds the
+    record (so the input is not copied into the fact cache). When the store has no record for an id, it is
+    adopted, without invoking, from the host's fact or from an ansible-core 2.17/2.18 jsonfile cache file
+    (C(<host>)), and written to the store; the fact is then set to null. Playbooks read the task's result
+    (RV(result), RV(result_json)) or M(cloudhooks.aws.lambda_invocation_info).
+  - With a C(file://) or C(s3://) O(record_store), before the first invocation the controller writes an
+    in-flight marker (conditionally, so that only one run can hold it); after each invocation it stores the
+    progress, so a replace whose create fails after the delete succeeded sends only the create next time.
+    The marker is removed when the function surely did not complete (a function error, a refusal before it
+    ran, a failure of the module before any call), and kept when the outcome is unknown (a timeout, a lost
+    connection, a 5xx answer, the module or the controller killed). See O(recover).
   - With a C(file://) or C(s3://) store the module runs once per planned invocation of each record (a
     replace runs it twice), so that the controller can store the progress after each.
   - The module runs pipelined wherever the connection can (the C(local) connection can), whatever the
@@ -389,6 +369,7 @@ seealso:
   - module: amazon.aws.lambda_execute
   - module: amazon.aws.lambda
 extends_documentation_fragment:
+  - cloudhooks.aws.record_store
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
@@ -458,12 +439,18 @@ EXAMPLES = r"""
     max_concurrency: 10
   register: tenants
 
-- name: Invoke again whenever the deployed code changes
+- name: Read the deployed code's hash
+  amazon.aws.lambda_info:
+    function_name: rebuild-cache
+    query: config
+  register: rebuild_cache_info
+
+- name: Invoke again whenever the deployed code changes (reinvoke_on [code] does this without the lookup)
   cloudhooks.aws.lambda_invocation:
-    function_name: migrate-schema
+    function_name: rebuild-cache
     input: '{"target": "v42"}'
     triggers:
-      code_sha256: "{{ function_info.configuration.code_sha256 }}"
+      code_sha256: "{{ rebuild_cache_info.functions[0].code_sha256 }}"
 
 # If one item of a looped task fails, Ansible keeps none of the task's facts, so the items that
 # succeeded lose their records and invoke again on the next run. Where an item may fail, loop

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Union
 
@@ -34,6 +33,12 @@ from ansible_collections.cloudhooks.aws.plugins.module_utils.arn import Function
 from ansible_collections.cloudhooks.aws.plugins.module_utils.arn import parse_function_name
 from ansible_collections.cloudhooks.aws.plugins.module_utils.arn import same_function
 from ansible_collections.cloudhooks.aws.plugins.module_utils.invocation import Target
+from ansible_collections.cloudhooks.aws.plugins.plugin_utils.terraform_address import ADDRESS_OPTION
+from ansible_collections.cloudhooks.aws.plugins.plugin_utils.terraform_address import Address
+from ansible_collections.cloudhooks.aws.plugins.plugin_utils.terraform_address import InstanceKey
+from ansible_collections.cloudhooks.aws.plugins.plugin_utils.terraform_address import key_text
+from ansible_collections.cloudhooks.aws.plugins.plugin_utils.terraform_address import module_path
+from ansible_collections.cloudhooks.aws.plugins.plugin_utils.terraform_address import parse_address
 from ansible_collections.cloudhooks.aws.plugins.plugin_utils.desired import trigger_map
 from ansible_collections.cloudhooks.aws.plugins.plugin_utils.jsonvalue import LifecycleError
 from ansible_collections.cloudhooks.aws.plugins.plugin_utils.jsonvalue import parse_input
@@ -47,40 +52,11 @@ from ansible_collections.cloudhooks.aws.plugins.module_utils.options import SCOP
 
 RESOURCE_TYPE = "aws_lambda_invocation"
 STATE_OPTION = "terraform_state"
-ADDRESS_OPTION = "terraform_address"
 
 # The provider's schema versions of aws_lambda_invocation that this module reads.
 SCHEMA_VERSIONS = (0, 1)
 
-EXAMPLES = (
-    'aws_lambda_invocation.seed, aws_lambda_invocation.tenant["acme"] or '
-    "module.db.aws_lambda_invocation.migrate[0]"
-)
 
-InstanceKey = Union[int, str]
-ModulePath = Tuple[Tuple[str, Optional[InstanceKey]], ...]
-
-_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
-_INDEX = re.compile(r"[0-9]+")
-
-
-@dataclass(frozen=True)
-class Address:
-    """A resource (``key`` None) or resource instance address, parsed."""
-
-    module: ModulePath
-    mode: str  # "managed" or "data"
-    type: str
-    name: str
-    key: Optional[InstanceKey] = None
-
-    def resource(self) -> "Address":
-        return replace(self, key=None)
-
-    def __str__(self) -> str:
-        parts = ["module.%s%s" % (name, _key_text(key)) for name, key in self.module]
-        parts.append(("data." if self.mode == "data" else "") + "%s.%s%s" % (self.type, self.name, _key_text(self.key)))
-        return ".".join(parts)
 
 
 @dataclass(frozen=True)
@@ -99,105 +75,6 @@ class State:
 
     kind: str
     instances: Tuple[Instance, ...]
-
-
-# -- addresses ------------------------------------------------------------------------------
-
-
-def _key_text(key: Optional[InstanceKey]) -> str:
-    if key is None:
-        return ""
-    if isinstance(key, int):
-        return "[%d]" % key
-    return "[%s]" % json.dumps(key, ensure_ascii=False)
-
-
-class _Reader:
-    """A cursor over an address, for the few productions of Terraform's address syntax."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.pos = 0
-
-    def at(self, literal: str) -> bool:
-        if self.text.startswith(literal, self.pos):
-            self.pos += len(literal)
-            return True
-        return False
-
-    def ident(self) -> str:
-        match = _IDENT.match(self.text, self.pos)
-        if not match:
-            raise ValueError("a name was expected at character %d" % (self.pos + 1))
-        self.pos = match.end()
-        return match.group(0)
-
-    def key(self) -> Optional[InstanceKey]:
-        if not self.at("["):
-            return None
-        value: InstanceKey
-        match = _INDEX.match(self.text, self.pos)
-        if match:
-            value, self.pos = int(match.group(0)), match.end()
-        elif self.text.startswith('"', self.pos):
-            try:
-                decoded, self.pos = json.JSONDecoder().raw_decode(self.text, self.pos)
-            except ValueError as exc:
-                raise ValueError("the quoted key at character %d is not closed or has a bad escape" % (self.pos + 1)) from exc
-            value = str(decoded)
-        else:
-            raise ValueError("an index ([0]) or a quoted key ([\"a\"]) was expected at character %d" % (self.pos + 1))
-        if not self.at("]"):
-            raise ValueError("']' was expected at character %d" % (self.pos + 1))
-        return value
-
-    def modules(self) -> ModulePath:
-        steps: List[Tuple[str, Optional[InstanceKey]]] = []
-        while self.at("module."):
-            steps.append((self.ident(), self.key()))
-            if not self.at("."):
-                break
-        return tuple(steps)
-
-    def end(self) -> None:
-        if self.pos != len(self.text):
-            raise ValueError("unexpected %r at character %d" % (self.text[self.pos:], self.pos + 1))
-
-
-def parse_address(text: Any, option: str = ADDRESS_OPTION) -> Address:
-    """A resource instance address as Terraform prints it; raise LifecycleError naming ``option``."""
-    if not isinstance(text, str) or not text.strip():
-        raise LifecycleError("%s must be a resource instance address such as %s" % (option, EXAMPLES))
-    reader = _Reader(text.strip())
-    try:
-        module = reader.modules()
-        mode = "data" if reader.at("data.") else "managed"
-        type_ = reader.ident()
-        if not reader.at("."):
-            raise ValueError("'.' and the resource name were expected after %r" % type_)
-        name = reader.ident()
-        key = reader.key()
-        reader.end()
-    except ValueError as exc:
-        raise LifecycleError(
-            "%s %r is not a resource instance address (%s); write it as Terraform prints it, for example %s"
-            % (option, text, exc, EXAMPLES)
-        ) from exc
-    return Address(module, mode, type_, name, key)
-
-
-def _module_path(text: Any) -> ModulePath:
-    """The module path of a state resource ("" or absent for the root module)."""
-    if not text:
-        return ()
-    if not isinstance(text, str):
-        raise ValueError("a module address is not a string")
-    reader = _Reader(text)
-    module = reader.modules()
-    reader.end()
-    if not module:
-        raise ValueError("bad module address %r" % text)
-    return module
 
 
 # -- states ---------------------------------------------------------------------------------
@@ -261,7 +138,7 @@ def _why(exc: Exception) -> str:
 def _v4_instances(data: Mapping[str, Any]) -> List[Instance]:
     found: List[Instance] = []
     for resource in data.get("resources") or []:
-        module = _module_path(resource.get("module"))
+        module = module_path(resource.get("module"))
         for instance in resource.get("instances") or []:
             if instance.get("deposed"):
                 continue  # an object create_before_destroy left to destroy, not the current one
@@ -279,7 +156,7 @@ def _show_json_instances(data: Mapping[str, Any]) -> List[Instance]:
     pending = [(data.get("values") or {}).get("root_module") or {}]
     while pending:
         module = pending.pop(0)
-        path = _module_path(module.get("address"))
+        path = module_path(module.get("address"))
         for resource in module.get("resources") or []:
             if resource.get("deposed_key"):
                 continue
@@ -529,4 +406,4 @@ def terraform_source(params: Mapping[str, Any], resolve: Callable[[str], str] = 
 
 
 def _suggested_id(address: Address) -> str:
-    return "%s%s" % (address.name, _key_text(address.key))
+    return "%s%s" % (address.name, key_text(address.key))

@@ -172,7 +172,7 @@ def decode_name(name: str) -> Optional[str]:
 
 
 def to_bytes(document: Mapping[str, Any]) -> bytes:
-    return json.dumps(document, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode("utf-8")
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def from_bytes(data: bytes, where: str) -> Dict[str, Any]:

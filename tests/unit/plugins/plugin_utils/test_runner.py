@@ -297,3 +297,11 @@ def test_a_function_that_cannot_be_read_fails_before_anything_is_written(store, 
     module = watching(stand_in, store, raw={0: refused})
     result = run(store, module, {"input": {"a": 1}, "reinvoke_on": ["code"]})
     assert result["msg"] == refused["msg"] and store.read(HOST, "t") is None and len(module.calls) == 1
+
+
+def test_a_durable_store_keeps_the_inputs_key_order_for_prev_input(store, run, stand_in):
+    """docs/lifecycle.md, Payload encoding: the input's own key order is kept, in every store."""
+    run(store, stand_in(), {"input": {"b": 1, "a": 2}})
+    module = stand_in()
+    run(store, module, {"input": {"b": 1, "a": 3}})
+    assert module.payloads() == ['{"b":1,"a":3,"tf":{"action":"update","prev_input":{"b":1,"a":2}}}']
