@@ -4,8 +4,9 @@
 """What the action plugin hands the module, and what the module hands back: the wire form.
 
 The request holds the planned invocations by key (a task without for_each is the one key ``""``),
-each with its exact payload, and whether the function is to be read first. The answer holds one
-outcome per key, as data (docs/lifecycle.md, "Module outcome"):
+each with its exact payload and its idempotency key (a durable function's execution name), whether
+the function is to be read first, and what is known of which targets are durable functions. The
+answer holds one outcome per key, as data (docs/lifecycle.md, "Module outcome"):
 
 - ``done``: every invocation of the key returned; ``result`` is the last create/update response;
 - ``function_error``: the function ran and failed (FunctionError, or expect_result not met);
@@ -50,34 +51,77 @@ class Target:
             text += ", tenant %s" % self.tenant_id
         return text + ")"
 
+    def name(self) -> str:
+        """The target as the request's ``durable`` mapping names it."""
+        return "%s:%s" % (self.function_name, self.qualifier)
+
 
 @dataclass(frozen=True)
 class Invocation:
-    """One call of a function, with the exact bytes it will receive."""
+    """One call of a function, with the exact bytes it will receive.
+
+    ``key`` is the invocation's idempotency key: stable for one transition of one record (a retry of
+    the same in-flight marker reuses it), sent as a durable function's DurableExecutionName. ``lookup``
+    asks the module to look that execution up before invoking (recovering a marker)."""
 
     action: str  # create, update or delete
     target: Target
     payload: bytes
+    key: Optional[str] = None
+    lookup: bool = False
 
     @classmethod
     def from_description(cls, entry: Mapping[str, Any]) -> "Invocation":
         target = Target(entry["function_name"], entry["qualifier"], entry.get("tenant_id"))
-        return cls(entry["action"], target, str(entry["payload"]).encode("utf-8"))
+        return cls(entry["action"], target, str(entry["payload"]).encode("utf-8"), entry.get("idempotency_key"),
+                   bool(entry.get("lookup")))
 
     def describe(self) -> Dict[str, Any]:
-        return {
+        found = {
             "action": self.action,
             "function_name": self.target.function_name,
             "qualifier": self.target.qualifier,
             "tenant_id": self.target.tenant_id,
             "payload": self.payload.decode("utf-8"),
         }
+        if self.key is not None:
+            found["idempotency_key"] = self.key
+        if self.lookup:
+            found["lookup"] = True
+        return found
 
 
-def request(keys: Mapping[str, List[Invocation]], *, describe: Sequence[str] = ()) -> Dict[str, Any]:
+def request(keys: Mapping[str, List[Invocation]], *, describe: Sequence[str] = (),
+            durable: Optional[Mapping[str, bool]] = None) -> Dict[str, Any]:
     """The module's request: each key's invocations, in order; ``describe``: read the function first,
-    for these parts of it (reinvoke_on)."""
-    return {"describe": list(describe), "keys": {key: [i.describe() for i in planned] for key, planned in keys.items()}}
+    for these parts of it (reinvoke_on); ``durable``: which targets are known to be durable functions
+    or not (the module reads the others' configuration once)."""
+    return {"describe": list(describe), "durable": dict(durable or {}),
+            "keys": {key: [i.describe() for i in planned] for key, planned in keys.items()}}
+
+
+def unmet(expected: Any, actual: Any, path: str = "") -> Optional[str]:
+    """Where ``actual`` (a parsed response) does not contain ``expected`` (expect_result): every key of
+    a mapping, recursively, with an equal value (a list is compared whole, 1 and 1.0 and true differ);
+    None when it does."""
+    where = path or "the response"
+    if isinstance(expected, Mapping):
+        if not isinstance(actual, Mapping):
+            return "%s is %s, not an object" % (where, _json(actual))
+        for name, value in expected.items():
+            if name not in actual:
+                return "%s has no %s" % (where, _json(name))
+            found = unmet(value, actual[name], "%s.%s" % (path, name) if path else str(name))
+            if found:
+                return found
+        return None
+    if _json(expected, sort=True) != _json(actual, sort=True):
+        return "%s is %s, not %s" % (where, _json(actual), _json(expected))
+    return None
+
+
+def _json(value: Any, sort: bool = False) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=sort)
 
 
 def outcome(kind: str, done: List[Dict[str, Any]], msg: Optional[str] = None, **extra: Any) -> Dict[str, Any]:

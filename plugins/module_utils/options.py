@@ -60,6 +60,11 @@ OPTION_SPEC: Dict[str, Dict[str, Any]] = {
     # key -> input: one record per key, id ID[KEY]; input is not allowed with it.
     "for_each": {"type": "dict"},
     "max_concurrency": {"type": "int", "default": DEFAULT_MAX_CONCURRENCY},
+    # Exactly once (docs/lifecycle.md): the idempotency key in the lifecycle block, durable functions
+    # invoked by name (None: read from the function's configuration), the response that counts as success.
+    "idempotency_key": {"type": "bool", "default": False},
+    "durable": {"type": "bool"},
+    "expect_result": {"type": "dict"},
 }
 
 # The options whose type is str: Ansible turns a list or a mapping given to one into its Python text
@@ -81,7 +86,8 @@ AWS_CONNECTION_OPTIONS = frozenset(
 
 # The module's arguments: the AWS connection options and these; the rest stays on the controller
 # (the planned payloads carry the input).
-MODULE_OPTIONS = frozenset(("function_name", "qualifier", "tail_log", "timeout", "invocation_type", "max_concurrency"))
+MODULE_OPTIONS = frozenset(("function_name", "qualifier", "tail_log", "timeout", "invocation_type", "max_concurrency",
+                            "durable", "expect_result"))
 
 # The planned invocations by key, handed from the action plugin to the module. It is not one of
 # the module's documented options: the module takes it out of its arguments before checking them.

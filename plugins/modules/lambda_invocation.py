@@ -37,11 +37,12 @@ description:
   - A function error (C(FunctionError) in the response, handled or unhandled) or an AWS error fails
     the task with the function's error type and message, and the stored record stays as it was, so
     the next run tries the same transition again.
-  - Requests that may have reached the function are never sent again. Only throttling
-    (C(TooManyRequestsException)), a function that is still being created or updated
-    (C(ResourceConflictException), C(ResourceNotReadyException)) and a connection that could not be
-    made are retried, with backoff. A read timeout, or a connection closed before the answer, is
-    never retried.
+  - Requests that may have reached the function are never sent again. Only the errors after which the
+    function surely did not run and may run later (throttling, a function still being created, updated or
+    re-activated, a VPC network interface or a SnapStart snapshot not ready, a connection that could not be
+    made, ...) are retried, with amazon.aws's backoff, within O(timeout). docs/lifecycle.md lists every
+    error of Invoke, what it means and its source. A read timeout, a connection closed before the answer,
+    or a 5xx answer that may come after the function ran is never retried.
   - Every AWS or botocore failure (missing credentials, bad parameters, TLS errors, ...) fails the task
     with a message saying what was already done in this run and RV(invocations) so far; a failure
     after an invocation of the same run succeeded reports C(changed=true).
@@ -185,9 +186,16 @@ options:
       - What to do with an invocation found in flight in a C(file://) or C(s3://) record store (a run that
         died, or timed out, after sending it). Without it such a record fails the task with a message that
         says what was in flight, since when and from where.
-      - V(retry) sends the planned invocations that were not confirmed again.
+      - V(auto) (what a task without O(recover) does) asks Lambda when the function is a durable one (see
+        O(durable)): each invocation in flight is looked up by its execution name. One that SUCCEEDED has its
+        result recorded, and nothing is invoked; one that FAILED, TIMED_OUT or was STOPPED fails the task as a
+        function error (the marker is removed, so the next run tries again); one still RUNNING is re-attached
+        to by the same invocation, which waits for its end; one not found (it never started, or Lambda's
+        retention has passed) is invoked. RV(recovered) and RV(msg) say which case applied. For a function
+        that is not durable, V(auto) fails as above.
+      - V(retry) sends the planned invocations that were not confirmed again, with the same idempotency keys
+        (see O(idempotency_key)).
       - V(assume_done) stores the planned record without invoking anything.
-      - V(auto) is what a task without O(recover) does; for a function that is not durable it fails as above.
       - With O(for_each) it applies to every key that holds a marker, and the failure lists them all.
       - After recovering, the task goes on as usual from the recovered record. In check mode it only reports.
     type: str
@@ -269,7 +277,8 @@ options:
         CREATE_ONLY, the record is forgotten). O(state=absent) (or V(forgotten)) applies to every key of the
         id; O(state=absent) without O(for_each) removes every key when the id has any.
       - All planned invocations are made by one module run, at most O(max_concurrency) at a time; a replace's
-        delete comes before its create. Keys are independent; when some fail, the task fails and lists each
+        delete comes before its create (with a C(file://) or C(s3://) store in a second module run, after the
+        delete's progress is stored). Keys are independent; when some fail, the task fails and lists each
         failed key with its error (RV(failed_keys)).
       - With a C(file://) or C(s3://) record store, an in-flight marker is written for every key with invocations
         before the module runs, and each key's record when the module returns (see docs/lifecycle.md); a failed
@@ -289,6 +298,46 @@ options:
         C(terraform apply -parallelism).
     type: int
     default: 10
+    version_added: 0.2.0
+  idempotency_key:
+    description:
+      - Every planned invocation has an idempotency key, stable for one transition of one record (derived from
+        O(id), the for_each key, the action and a serial that an in-flight marker keeps, so that O(recover=retry)
+        of that marker sends the same key) and new for the next transition; 47 characters of C(a-z), C(0-9)
+        and C(-).
+      - With V(true), the key is sent to the function too, in the lifecycle block beside C(action) and
+        C(prev_input) (C(tf.idempotency_key)), so that any function can tell a retry from a new transition.
+        Needs O(lifecycle_scope=CRUD).
+      - With the default V(false), payloads are byte for byte those of Terraform's C(aws_lambda_invocation).
+    type: bool
+    default: false
+    version_added: 0.2.0
+  durable:
+    description:
+      - Whether the function is a Lambda durable function (its configuration has C(DurableConfig)). A durable
+        function is invoked with the invocation's idempotency key as its C(DurableExecutionName): Lambda answers
+        the same name and payload with the execution it already has, for the function's retention period, instead
+        of running it again; and an invocation left in flight by a crash is looked up by that name
+        (see O(recover)).
+      - When not set, the module reads the function's configuration once per task (one
+        C(GetFunctionConfiguration), which needs C(lambda:GetFunctionConfiguration); a denied read warns and the
+        function is taken as not durable). V(true) or V(false) skips the read.
+      - A durable function must be invoked with a qualifier; O(qualifier=$LATEST) is one.
+      - Needs botocore 1.42.1 or later; with V(true) an older botocore is a clear error, and when not set an
+        older botocore warns and invokes without a name.
+    type: bool
+    version_added: 0.2.0
+  expect_result:
+    description:
+      - A mapping that the function's JSON response must contain for the invocation to count as a success:
+        every key given, recursively, with an equal value (a list is compared whole; V(1), V(1.0) and V(true)
+        differ), as Terraform users ask in terraform-provider-aws#45221.
+      - When a response does not (or is not JSON), the task fails as for a function error, naming the first
+        difference. The record stays as it was, an in-flight marker is removed, and the next run invokes
+        again. A C(failed_when) cannot do this: it runs after the record was stored.
+      - It applies to every invocation with a response (a replace's C(delete) too), and to each key with
+        O(for_each). Not with O(invocation_type=Event), which returns no response.
+    type: dict
     version_added: 0.2.0
 attributes:
   action:
@@ -589,6 +638,27 @@ invocations:
       description: C(Handled) or C(Unhandled) when the function failed (the task then fails).
       returned: when the function returned an error
       type: str
+    idempotency_key:
+      description: The invocation's idempotency key (see O(idempotency_key)); a durable function's execution name.
+      returned: when the invocation was planned by a run
+      type: str
+      sample: create-1f0c62e5d0f7a4b9e8c3d2a1f0e9d8c7b6a5f4e3
+    durable_execution_arn:
+      description: The durable execution that ran it, for a durable function.
+      returned: when the function is a durable one
+      type: str
+    recovered:
+      description: V(lambda) when the invocation was looked up in Lambda (O(recover=auto)) rather than only sent.
+      returned: when recovered from Lambda
+      type: str
+    execution_status:
+      description: What Lambda said of the durable execution looked up, V(SUCCEEDED), V(FAILED), V(RUNNING), V(not found), ...
+      returned: when recovered from Lambda
+      type: str
+    expect_result:
+      description: Why the response does not meet O(expect_result).
+      returned: when the response does not meet O(expect_result)
+      type: str
     dry_run:
       description: True for a check-mode C(DryRun) call.
       returned: in check mode
@@ -634,21 +704,31 @@ adopted_from:
   type: str
   sample: fact
 recovered:
-  description: With O(recover), how (V(retry) or V(assume_done)) and what was found in flight.
+  description: How an invocation found in flight was recovered, and what was found.
   returned: when an invocation in flight was recovered, without O(for_each)
   type: dict
   contains:
     how:
-      description: The O(recover) choice used.
+      description: V(lambda) (O(recover=auto), a durable function's execution looked up by name), V(retry) or V(assume_done).
       returned: always
       type: str
+    found:
+      description: With V(lambda), what Lambda said of each execution in flight, V(SUCCEEDED), V(RUNNING) or V(not found).
+      returned: when O(recover=auto) recovered a durable function's invocation
+      type: list
+      elements: str
     in_flight:
       description: The marker found (action, remaining and done invocations, planned and prior record,
-        since, controller host, user and pid).
+        its serial, since, controller host, user and pid).
       returned: always
       type: dict
+msg:
+  description: When an invocation in flight was recovered from Lambda, what was found and done.
+  returned: when O(recover=auto) recovered a durable function's invocation
+  type: str
+  sample: "recovered from Lambda: the durable execution of the in-flight invocation had succeeded: its result is recorded, and nothing was invoked again."
 recovered_keys:
-  description: With O(for_each), how each key that held an in-flight marker was recovered (V(retry) or V(assume_done)), by key.
+  description: With O(for_each), how each key that held an in-flight marker was recovered (V(lambda), V(retry) or V(assume_done)), by key.
   returned: when keys were recovered, with O(for_each)
   type: dict
   sample: {"acme": "assume_done"}
@@ -688,11 +768,15 @@ from typing import Any, Dict, List
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.cloudhooks.aws.plugins.module_utils.durable import Durability
 from ansible_collections.cloudhooks.aws.plugins.module_utils.invocation import NOTHING_SENT
 from ansible_collections.cloudhooks.aws.plugins.module_utils.invocation import Invocation
+from ansible_collections.cloudhooks.aws.plugins.module_utils.invocation import Target
 from ansible_collections.cloudhooks.aws.plugins.module_utils.invocation import function_state
+from ansible_collections.cloudhooks.aws.plugins.module_utils.lambda_client import BOTOCORE_FOR_DURABLE
 from ansible_collections.cloudhooks.aws.plugins.module_utils.lambda_client import BOTOCORE_FOR_TENANT_ID
 from ansible_collections.cloudhooks.aws.plugins.module_utils.lambda_client import HOW_TO_CONNECT
+from ansible_collections.cloudhooks.aws.plugins.module_utils.lambda_client import Call
 from ansible_collections.cloudhooks.aws.plugins.module_utils.lambda_client import lambda_client
 from ansible_collections.cloudhooks.aws.plugins.module_utils.lambda_client import run_keys
 from ansible_collections.cloudhooks.aws.plugins.module_utils.options import OPTION_SPEC
@@ -737,11 +821,27 @@ def check_connection(module: AnsibleAWSModule, planned: List[Invocation]) -> Non
         module.fail_json(msg="no AWS region is set: give region (or aws_region) %s (AWS_REGION)" % HOW_TO_CONNECT)
     if any(invocation.target.tenant_id for invocation in planned):
         module.require_botocore_at_least(BOTOCORE_FOR_TENANT_ID, reason="to send tenant_id (Lambda's TenantId)")
+    if planned and module.params["durable"]:
+        module.require_botocore_at_least(BOTOCORE_FOR_DURABLE, reason="to invoke a durable function by its execution "
+                                         "name (durable: true); this botocore cannot send DurableExecutionName")
 
 
-def describe_function(module: AnsibleAWSModule, client: Any, parts: List[str]) -> Dict[str, str]:
+def durability(module: AnsibleAWSModule, client: Any, known: Dict[str, bool]) -> Durability:
+    """Which targets are durable functions. A botocore that predates durable functions cannot tell:
+    then none is, with a warning (durable: false silences it)."""
+    declared = module.params["durable"]
+    if declared is None and not module.botocore_at_least(BOTOCORE_FOR_DURABLE):
+        module.warn("botocore is older than %s, which first knows durable functions: this module cannot tell "
+                    "whether %s is one, and invokes it without an execution name. Upgrade botocore, or give "
+                    "durable: false." % (BOTOCORE_FOR_DURABLE, module.params["function_name"]))
+        declared = False
+    return Durability(client, declared, known, module.warn)
+
+
+def describe_function(module: AnsibleAWSModule, client: Any, parts: List[str], durable: Durability) -> Dict[str, str]:
     """reinvoke_on: one GetFunctionConfiguration of the task's target; only what function_state()
-    makes of it comes back (a CodeSha256 and a digest, never the environment's values)."""
+    makes of it comes back (a CodeSha256 and a digest, never the environment's values). It also
+    says whether the function is durable."""
     params = {"FunctionName": module.params["function_name"], "Qualifier": module.params["qualifier"]}
     what = "GetFunctionConfiguration of %s (qualifier %s), which reinvoke_on needs" % (params["FunctionName"], params["Qualifier"])
     try:
@@ -753,6 +853,7 @@ def describe_function(module: AnsibleAWSModule, client: Any, parts: List[str]) -
         module.fail_json_aws(exc, msg="function not found by the %s; nothing was invoked" % what)
     except (ClientError, BotoCoreError) as exc:  # pylint: disable=duplicate-except,bad-except-order
         module.fail_json_aws(exc, msg="failed: the %s; nothing was invoked" % what)
+    durable.known.setdefault(Target(params["FunctionName"], params["Qualifier"]).name(), bool(configuration.get("DurableConfig")))
     return function_state(configuration, parts)
 
 
@@ -767,14 +868,17 @@ def main() -> None:
         module.exit_json(changed=False, invocations=[], outcomes={})
     workers = max(1, min(module.params["max_concurrency"], len(keys)))
     client = lambda_client(module, module.params["timeout"], workers)
+    durable = durability(module, client, request.get("durable") or {})
     answer: Dict[str, Any] = {}
     if request.get("describe"):
-        answer["function"] = describe_function(module, client, list(request["describe"]))
+        answer["function"] = describe_function(module, client, list(request["describe"]), durable)
+    call = Call(client, dry_run=module.check_mode, tail_log=module.params["tail_log"], timeout=module.params["timeout"],
+                invocation_type=module.params["invocation_type"], expect_result=module.params["expect_result"],
+                durable=durable)
     _PlannedModule.calling = True
-    outcomes, completed = run_keys(client, keys, workers=workers, dry_run=module.check_mode,
-                                   tail_log=module.params["tail_log"], timeout=module.params["timeout"],
-                                   invocation_type=module.params["invocation_type"])
-    module.exit_json(changed=bool(completed) and not module.check_mode, invocations=completed, outcomes=outcomes, **answer)
+    outcomes, completed = run_keys(call, keys, workers=workers)
+    module.exit_json(changed=bool(completed) and not module.check_mode, invocations=completed, outcomes=outcomes,
+                     durable=durable.known, **answer)
 
 
 if __name__ == "__main__":

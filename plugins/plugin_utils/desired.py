@@ -112,6 +112,16 @@ def parse_desired(params: Mapping[str, Any], salt: Optional[str] = None) -> Desi
             "invocation (read it in CloudWatch Logs)"
         )
 
+    if params.get("idempotency_key") and scope != CRUD:
+        raise LifecycleError(
+            "idempotency_key: true needs lifecycle_scope CRUD: the key goes in the lifecycle block, which "
+            "CREATE_ONLY does not send (a durable function gets it as its execution name in any scope)")
+    if params.get("expect_result") is not None:
+        if invocation_type == EVENT:
+            raise LifecycleError("expect_result cannot be used with invocation_type: Event: a queued invocation "
+                                 "returns no response to compare")
+        parse_input(params["expect_result"], "expect_result")
+
     record_id = params.get("id") or function_name
     valid_unicode(record_id, "id")
     return Desired(
@@ -128,6 +138,8 @@ def parse_desired(params: Mapping[str, Any], salt: Optional[str] = None) -> Desi
         reinvoke_on=tuple(sorted(set(reinvoke_on))),
         invocation_type=invocation_type,
         salt=(salt or new_salt()) if record_input == "digest" else None,
+        idempotency_key=bool(params.get("idempotency_key")),
+        durable=params.get("durable"),
     )
 
 

@@ -57,12 +57,19 @@ def check_version(found: Mapping[str, Any], where: str) -> None:
                              % (where, found.get("v"), DOCUMENT_VERSION))
 
 
+def new_serial() -> str:
+    return uuid.uuid4().hex
+
+
 def marker(action: str, remaining: List[Invocation], done: List[Mapping[str, Any]], planned: Optional[Record],
-           prior: Optional[Record], *, digest_only: bool, since: str, controller: Mapping[str, Any]) -> Dict[str, Any]:
+           prior: Optional[Record], *, digest_only: bool, since: str, controller: Mapping[str, Any],
+           serial: Optional[str]) -> Dict[str, Any]:
     """The in-flight marker. With record_input: digest the invocations are kept without their payloads
-    (which hold the input that the record keeps out of the store)."""
+    (which hold the input that the record keeps out of the store). ``serial`` makes the idempotency keys
+    of the transition's invocations: a retry of this marker sends the same ones."""
     return {
         "action": action,
+        "serial": serial,
         "remaining": [dict(i.describe(), **({"payload": None} if digest_only else {})) for i in remaining],
         "done": [{k: entry.get(k) for k in ("action", "function_name", "qualifier")} for entry in done],
         "record": planned.to_data() if planned is not None else None,
@@ -78,6 +85,12 @@ def remaining_of(found: Mapping[str, Any]) -> List[Invocation]:
     if any(entry.get("payload") is None for entry in entries):
         return []
     return [Invocation.from_description(entry) for entry in entries]
+
+
+def names_of(found: Mapping[str, Any]) -> List[Invocation]:
+    """The marker's invocations still to send, with or without their payloads: enough to look their
+    durable executions up by name."""
+    return [Invocation.from_description(dict(entry, payload=entry.get("payload") or "")) for entry in found.get("remaining") or []]
 
 
 def describe_marker(found: Mapping[str, Any]) -> str:

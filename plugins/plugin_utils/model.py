@@ -224,6 +224,11 @@ class Desired:
     salt: Optional[str] = None  # the salt of a new digest record (record_input: digest)
     # reinvoke_on: the function as the module read it (function_state()).
     function: Dict[str, str] = field(default_factory=dict)
+    idempotency_key: bool = False  # the key goes in the lifecycle block (CRUD)
+    durable: Optional[bool] = None  # the task says the function is durable (True) or not (False)
+    # The transition's serial: a new one for each transition, the in-flight marker's when it is recovered;
+    # with the record id and the action it makes each invocation's idempotency key.
+    serial: Optional[str] = None
 
     def view(self) -> Dict[str, Any]:
         return view(self.target, self.scope, self.key, self.triggers, self.input, self.function)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Mapping, Optional
 
 from ansible_collections.cloudhooks.aws.plugins.module_utils.invocation import UNKNOWN
+from ansible_collections.cloudhooks.aws.plugins.plugin_utils.stores.base import StoreError
 
 
 def sentence(text: Any) -> str:
@@ -17,11 +18,13 @@ def sentence(text: Any) -> str:
 
 
 def before_invoking(key: Optional[str], error: Exception, where: Optional[str]) -> str:
-    """A failure before anything was invoked, naming the for_each key."""
-    text = str(error).rstrip(".")
+    """A failure before anything was invoked, naming the for_each key (and, for a record store's
+    failure, saying that nothing was invoked: the store's message cannot)."""
+    text = str(error)
     if where and "unreadable" in text and where not in text:
-        text += " (%s)" % where
-    text = sentence(text) + " Nothing was invoked."
+        text = "%s (%s)" % (text.rstrip("."), where)
+    if isinstance(error, StoreError):
+        text = sentence(text) + " Nothing was invoked."
     return text if key is None else "for_each key %r: %s" % (key, text)
 
 
@@ -63,6 +66,18 @@ def unrecorded(where: str, error: Exception) -> str:
 def another_run(record_id: str, host: str, described: str) -> str:
     return ("another run is invoking %s on %s right now (%s); this run invoked nothing. Run again when it has "
             "finished." % (record_id, host, described))
+
+
+def recovered_from_lambda(found: List[Any]) -> str:
+    """What recover: auto found in Lambda for an invocation a crash left in flight."""
+    said = {
+        "SUCCEEDED": "had succeeded: its result is recorded, and nothing was invoked again",
+        "RUNNING": "was still running: the same invocation re-attached to it and waited for its end",
+        "not found": "was not found: it had never started, so it was invoked",
+    }
+    parts = ["the durable execution of the in-flight invocation %s" % said.get(str(status), "was %s" % status)
+             for status in found] or ["the in-flight invocation was sent again with its execution name"]
+    return "recovered from Lambda: %s." % "; ".join(parts)
 
 
 def keys_failed(errors: Dict[str, str], total: int) -> str:

@@ -29,6 +29,7 @@ class Answer:
     outcomes: Dict[str, Dict[str, Any]]  # by key
     invocations: List[Dict[str, Any]] = field(default_factory=list)  # in the order they completed
     function: Optional[Dict[str, Any]] = None  # what the module read of the function (reinvoke_on)
+    durable: Dict[str, bool] = field(default_factory=dict)  # which targets are durable functions
     warnings: List[str] = field(default_factory=list)
     failure: Optional[str] = None  # the module failed as a whole: its message
 
@@ -45,10 +46,11 @@ def read_answer(raw: Mapping[str, Any], keys: List[str]) -> Answer:
             else:
                 outcomes[key] = outcome(UNKNOWN, [], "the module gave no outcome for this key: whether the function "
                                         "ran is not known")
-        return Answer(outcomes, list(raw.get("invocations") or []), raw.get("function"), warnings)
+        durable = {str(k): bool(v) for k, v in (raw.get("durable") or {}).items()}
+        return Answer(outcomes, list(raw.get("invocations") or []), raw.get("function"), durable, warnings)
     message = str(raw.get("msg") or "the module failed").strip()
     if raw.get(NOTHING_SENT):
-        return Answer({key: outcome(NOT_COMPLETED, [], message) for key in keys}, [], None, warnings, message)
+        return Answer({key: outcome(NOT_COMPLETED, [], message) for key in keys}, [], None, {}, warnings, message)
     message = ("the module did not answer as it does (%s), so whether the function ran is not known"
                % message.rstrip(".").splitlines()[0])
-    return Answer({key: outcome(UNKNOWN, [], message) for key in keys}, [], None, warnings, message)
+    return Answer({key: outcome(UNKNOWN, [], message) for key in keys}, [], None, {}, warnings, message)

@@ -10,6 +10,7 @@ AWS, to Ansible or to a store; the unit tests drive it as tables.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import replace
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -57,7 +58,7 @@ def _decide(record: Optional[Record], desired: Desired) -> Plan:
     if desired.state == FORGOTTEN:
         return _forget(record)
     if desired.state == ABSENT:
-        return _absent(record)
+        return _absent(record, desired)
     if record is None:
         return _create(desired, "create", (), "no record")
     why = _replace_reasons(record, desired)
@@ -145,11 +146,22 @@ def _run_of(task_uuid: str) -> str:
     return task_uuid.rsplit("-", 1)[0]
 
 
-def payload(value: Any, key: Optional[str] = None, action: Optional[str] = None, prev: Any = None) -> bytes:
-    """Compact UTF-8 JSON; in CRUD scope the lifecycle block is added last under ``key``."""
+def idempotency_key(record_id: str, action: str, serial: str) -> str:
+    """An invocation's idempotency key: stable for one transition of one record (the serial is the
+    transition's, kept in its in-flight marker), another for the next; 47 characters of [a-z0-9-]."""
+    hashed = hashlib.sha256("\0".join((record_id, action, serial)).encode("utf-8")).hexdigest()[:40]
+    return "%s-%s" % (action, hashed)
+
+
+def payload(value: Any, key: Optional[str] = None, action: Optional[str] = None, prev: Any = None,
+            idempotency: Optional[str] = None) -> bytes:
+    """Compact UTF-8 JSON; in CRUD scope the lifecycle block is added last under ``key`` (with the
+    idempotency key when the task asks for it)."""
     if key is not None:
         value = dict(value)
         value[key] = {"action": action, "prev_input": prev}
+        if idempotency is not None:
+            value[key]["idempotency_key"] = idempotency
     try:
         return compact(value).encode("utf-8")
     except UnicodeEncodeError as exc:
@@ -186,36 +198,46 @@ def _forget(record: Optional[Record]) -> Plan:
     return Plan("forget", True, (), None, store=True, reason="state: forgotten; nothing is invoked")
 
 
-def _absent(record: Optional[Record]) -> Plan:
+def _absent(record: Optional[Record], desired: Desired) -> Plan:
     if record is None:
         return Plan("none", False, reason="state: absent; there is no record")
     if record.scope == CRUD:
-        return Plan("delete", True, (_delete_of(record),), None, store=True, reason="state: absent; the record is CRUD")
+        return Plan("delete", True, (_delete_of(record, desired),), None, store=True, reason="state: absent; the record is CRUD")
     return Plan("forget", True, (), None, store=True, reason="state: absent; the record is CREATE_ONLY, nothing is invoked")
 
 
+def _keys(desired: Desired, action: str) -> Tuple[Optional[str], Optional[str]]:
+    """(the invocation's idempotency key, the same when the lifecycle block carries it)."""
+    key = idempotency_key(desired.id, action, desired.serial) if desired.serial else None
+    return key, (key if desired.idempotency_key else None)
+
+
 def _create(desired: Desired, action: str, before: Tuple[Invocation, ...], why: str) -> Plan:
+    key, in_block = _keys(desired, "create")
     if desired.scope == CRUD:
-        body = payload(desired.input, desired.key, "create", None)
+        body = payload(desired.input, desired.key, "create", None, in_block)
     else:
         body = payload(desired.input)
-    invocations = before + (Invocation("create", desired.target, body),)
+    invocations = before + (Invocation("create", desired.target, body, key),)
     return Plan(action, True, invocations, _record_of(desired, None, None), store=True, reason=why)
 
 
 def _replace(record: Record, desired: Desired, why: str) -> Plan:
-    before = (_delete_of(record),) if record.scope == CRUD else ()
+    before = (_delete_of(record, desired),) if record.scope == CRUD else ()
     return _create(desired, "replace", before, why)
 
 
 def _update(record: Record, desired: Desired, why: str) -> Plan:
-    body = payload(desired.input, desired.key, "update", record.input)
-    invocation = Invocation("update", desired.target, body)
+    key, in_block = _keys(desired, "update")
+    body = payload(desired.input, desired.key, "update", record.input, in_block)
+    invocation = Invocation("update", desired.target, body, key)
     return Plan("update", True, (invocation,), _record_of(desired, None, record), store=True, reason=why)
 
 
-def _delete_of(record: Record) -> Invocation:
-    return Invocation("delete", record.target, payload(record.input, record.key, "delete", record.input))
+def _delete_of(record: Record, desired: Desired) -> Invocation:
+    """The delete of R's target with R's input and key name (the task's idempotency key option)."""
+    key, in_block = _keys(desired, "delete")
+    return Invocation("delete", record.target, payload(record.input, record.key, "delete", record.input, in_block), key)
 
 
 def _record_of(desired: Desired, result: Optional[str], record: Optional[Record]) -> Record:
@@ -257,7 +279,7 @@ def _undeletable(plan_: Plan, limit: int = MAX_PAYLOAD_BYTES, kind: str = "synch
         return ()
     if len(plan_.invocations[-1].payload) * 2 <= limit:
         return ()  # cheap bound: the delete payload is at most about twice this one
-    size = len(_delete_of(new).payload)
+    size = len(payload(new.input, new.key, "delete", new.input))
     if size <= limit:
         return ()
     return (

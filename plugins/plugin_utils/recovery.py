@@ -5,14 +5,18 @@
 
 docs/lifecycle.md, "Record stores": before the first invocation a conditional write puts a marker
 in each record's document; losing that race re-reads the record (another run's marker fails the
-task, a record that is now current needs nothing). A marker found by a later run fails the task,
-listing every record that holds one, unless ``recover`` says how to go on, for every one of them:
-``retry`` sends the invocations it still names, ``assume_done`` stores its planned record.
+task, a record that is now current needs nothing). A marker found by a later run is recovered, for every record that holds one, as ``recover`` says:
+``retry`` sends the invocations it still names (with the same idempotency keys), ``assume_done``
+stores its planned record, and ``auto`` (the default) asks Lambda when the function is a durable one:
+each invocation is looked up by its execution name first (module_utils/durable.py). For a function
+that is not durable, ``auto`` fails the task, listing every record that holds a marker.
 """
 
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional
+
+from dataclasses import replace
 
 from ansible_collections.cloudhooks.aws.plugins.module_utils.options import ASSUME_DONE
 from ansible_collections.cloudhooks.aws.plugins.module_utils.options import RETRY
@@ -27,15 +31,18 @@ from ansible_collections.cloudhooks.aws.plugins.plugin_utils.task import Slot
 from ansible_collections.cloudhooks.aws.plugins.plugin_utils.task import TaskFailed
 
 ATTEMPTS = 3  # conditional writes lost to other runs before this one gives up
+LAMBDA = "lambda"  # recover: auto, for a durable function: what Lambda says of each execution
 
 
 def recover_all(runner: Any, slots: List[Slot], how: Optional[str]) -> None:
-    """Go on from every marker found, as ``how`` says; refuse, listing them all, when it says nothing."""
+    """Go on from every marker found, as ``how`` says; refuse, listing them all, when it cannot."""
     marked = [slot for slot in slots if slot.marker]
     if not marked:
         return
     if how not in (RETRY, ASSUME_DONE):
-        raise TaskFailed(refusal(runner, marked), in_flight=_markers(marked))
+        if not any(_may_be_durable(runner, slot) for slot in marked):
+            raise TaskFailed(refusal(runner, marked), in_flight=_markers(marked))
+        how = LAMBDA
     retried: List[Slot] = []
     for slot in marked:
         found = slot.marker or {}
@@ -44,26 +51,43 @@ def recover_all(runner: Any, slots: List[Slot], how: Optional[str]) -> None:
         except LifecycleError as exc:
             raise TaskFailed(notes.before_invoking(slot.key, exc, runner.store.where(runner.host, slot.record_id))) from exc
         slot.recovered = {"how": how, "action": found.get("action"), "in_flight": found}
-        invocations = documents.remaining_of(found)
+        slot.serial, slot.lookup = found.get("serial"), how == LAMBDA  # the same idempotency keys
+        invocations = [replace(i, lookup=slot.lookup) for i in documents.remaining_of(found)]
         if how == ASSUME_DONE:
             slot.record = planned
             if not runner.check_mode:
                 runner.write(slot, planned, keep=False)
         elif not invocations and found.get("remaining"):
             # record_input: digest keeps no payload (it holds the input) in the marker: plan again from
-            # the record the marker was planned from, with the task's input.
+            # the record the marker was planned from, with the task's input and the marker's serial.
             slot.record = prior
         elif runner.check_mode:
-            runner.call({slot.wire: invocations})
+            slot.not_durable = bool(runner.call({slot.wire: invocations}).outcomes[slot.wire].get("not_durable"))
             slot.record = planned
         else:
             slot.plan = Plan(str(found.get("action")), True, tuple(invocations), planned, store=True,
                              keep_result=slot.desired.record_result)
             retried.append(slot)
     runner.execute(retried)
+    refuse_if_not_durable(runner, marked)
     for slot in retried:
         if slot.kind is None:
-            slot.record, slot.plan, slot.result = slot.current, None, slot.result
+            slot.recovered["found"] = [entry.get("execution_status") for entry in slot.done if entry.get("recovered")]
+            slot.record, slot.plan, slot.serial, slot.lookup = slot.current, None, None, False
+
+
+def _may_be_durable(runner: Any, slot: Slot) -> bool:
+    """Whether the function of a marker's invocations may be durable: not declared or known otherwise."""
+    targets = [i.target.name() for i in documents.names_of(slot.marker or {})]
+    return slot.desired.durable is not False and any(runner.durable.get(name) is not False for name in targets)
+
+
+def refuse_if_not_durable(runner: Any, slots: List[Slot]) -> None:
+    """recover: auto found functions that are not durable: their markers are as they were; refuse."""
+    refused = [slot for slot in slots if slot.not_durable]
+    if refused:
+        raise TaskFailed(refusal(runner, refused), changed=bool(runner.invocations), invocations=runner.invocations,
+                         in_flight=_markers(refused))
 
 
 def refusal(runner: Any, marked: List[Slot]) -> str:

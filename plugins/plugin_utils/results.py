@@ -61,7 +61,9 @@ def one(slot: Slot, invocations: List[Dict[str, Any]], warnings: List[str], chec
     if slot.adopted_from:
         result["adopted_from"] = slot.adopted_from
     if slot.recovered:
-        result["recovered"] = {"how": slot.recovered["how"], "in_flight": slot.recovered["in_flight"]}
+        result["recovered"] = {k: v for k, v in slot.recovered.items() if k in ("how", "in_flight", "found")}
+        if slot.recovered["how"] == "lambda" and slot.kind is None:
+            result["msg"] = notes.recovered_from_lambda(slot.recovered.get("found") or [])
     if slot.kind is not None:
         result.update(failed=True, msg=slot.error, failure_kind=slot.kind)
     return result

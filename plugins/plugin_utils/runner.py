@@ -49,6 +49,7 @@ from ansible_collections.cloudhooks.aws.plugins.plugin_utils.planner import plan
 from ansible_collections.cloudhooks.aws.plugins.plugin_utils.planner import plan_unreadable
 from ansible_collections.cloudhooks.aws.plugins.plugin_utils.recovery import mark_all
 from ansible_collections.cloudhooks.aws.plugins.plugin_utils.recovery import recover_all
+from ansible_collections.cloudhooks.aws.plugins.plugin_utils.recovery import refuse_if_not_durable
 from ansible_collections.cloudhooks.aws.plugins.plugin_utils.stores.base import Conflict
 from ansible_collections.cloudhooks.aws.plugins.plugin_utils.stores.base import RecordStore
 from ansible_collections.cloudhooks.aws.plugins.plugin_utils.stores.base import StoreError
@@ -73,6 +74,7 @@ class Runner:
     now: Callable[[], str] = documents.now_text
     invocations: List[Dict[str, Any]] = field(default_factory=list)  # in the order they completed
     warnings: List[str] = field(default_factory=list)
+    durable: Dict[str, bool] = field(default_factory=dict)  # which targets are durable functions (Target.name())
 
     def run(self, spec: TaskSpec, recover: Optional[str] = None) -> List[Slot]:
         """Every record's slot once the task is done; raises TaskFailed when it stops before invoking."""
@@ -89,6 +91,7 @@ class Runner:
             if slot.plan is not None and slot.kind is None and not slot.plan.invocations:
                 self.record_only(slot)
         self.execute([slot for slot in slots if slot.planned])
+        refuse_if_not_durable(self, slots)
         return slots
 
     # -- reading and planning ----------------------------------------------------------------
@@ -136,12 +139,20 @@ class Runner:
             slot.desired = slot.desired.with_function(answer.function)
 
     def plan_slot(self, slot: Slot) -> Plan:
+        """The slot's plan, its invocations keyed by the transition's serial (a new one, or the marker's
+        being recovered), and looked up first when recover is auto."""
+        slot.serial = slot.serial or documents.new_serial()
+        desired = replace(slot.desired, serial=slot.serial)
         try:
             if slot.unreadable is not None:
-                return plan_unreadable(slot.unreadable[0], slot.desired, slot.unreadable[1])
-            if slot.adopted_from == TERRAFORM and slot.record is not None:
-                return plan_adopted(slot.record, slot.desired)
-            return plan(slot.record, slot.desired)
+                the_plan = plan_unreadable(slot.unreadable[0], desired, slot.unreadable[1])
+            elif slot.adopted_from == TERRAFORM and slot.record is not None:
+                the_plan = plan_adopted(slot.record, desired)
+            else:
+                the_plan = plan(slot.record, desired)
+            if slot.lookup:
+                the_plan = replace(the_plan, invocations=tuple(replace(i, lookup=True) for i in the_plan.invocations))
+            return the_plan
         except LifecycleError as exc:
             where = self.store.where(self.host, slot.record_id)
             raise TaskFailed(notes.before_invoking(slot.key, exc, where), changed=bool(self.invocations),
@@ -150,9 +161,10 @@ class Runner:
     # -- the module ----------------------------------------------------------------------------
 
     def call(self, batch: Mapping[str, List[Invocation]], describe: Optional[List[str]] = None) -> Answer:
-        answer = read_answer(self.module(request(batch, describe=describe or [])), list(batch))
+        answer = read_answer(self.module(request(batch, describe=describe or [], durable=self.durable)), list(batch))
         self.warnings.extend(answer.warnings)
         self.invocations.extend(answer.invocations)
+        self.durable.update(answer.durable)
         return answer
 
     def _dry_run(self, slots: List[Slot]) -> None:
@@ -233,7 +245,7 @@ class Runner:
         assert slot.plan is not None
         return documents.marker(slot.plan.action, slot.remaining, slot.done, self.final(slot), slot.record,
                                 digest_only=slot.desired.record_input == "digest", since=self.now(),
-                                controller=self.controller)
+                                controller=self.controller, serial=slot.serial)
 
     def final(self, slot: Slot) -> Optional[Record]:
         """The record the slot's transition keeps once it succeeds, with the result it returned."""
@@ -251,7 +263,7 @@ class Runner:
         where = self.store.where(self.host, slot.record_id)
         try:
             if self._failed_if(slot, found):
-                self._after_failure(slot, where)
+                self._after_failure(slot, found, where)
             elif not slot.remaining:
                 self.write(slot, slot.current, keep=False)
                 self._unfact(slot)
@@ -260,11 +272,15 @@ class Runner:
         except StoreError as exc:
             slot.kind, slot.error = UNKNOWN, notes.unrecorded(where, exc)
 
-    def _after_failure(self, slot: Slot, where: str) -> None:
+    def _after_failure(self, slot: Slot, found: Mapping[str, Any], where: str) -> None:
         """What a failed record keeps: with the facts nothing (Ansible drops a failed task's facts);
         with a durable store, the marker is removed unless the outcome is unknown."""
         if not self.store.durable:
             slot.error = notes.fact_failure(str(slot.error), slot.done, len(slot.plan.invocations))  # type: ignore[union-attr]
+            return
+        if found.get("not_durable") and slot.recovered:  # recover: auto, not a durable function: as found
+            slot.not_durable = True
+            self.write(slot, slot.record, slot.recovered["in_flight"])
             return
         if slot.kind != UNKNOWN:
             self.write(slot, slot.current, keep=slot.existed or bool(slot.done))

@@ -39,6 +39,9 @@ class Slot:
     unreadable: Any = None  # (stored data, LifecycleError) of a record that cannot be read
     marker: Optional[Dict[str, Any]] = None
     recovered: Optional[Dict[str, Any]] = None
+    serial: Optional[str] = None  # the transition's serial (documents.py); the marker's when it is recovered
+    lookup: bool = False  # recover: auto: the module looks each invocation's durable execution up first
+    not_durable: bool = False  # ... and found that the function is not a durable one: nothing was sent
     plan: Optional[Plan] = None
     # the transition under way
     remaining: List[Invocation] = field(default_factory=list)

@@ -21,7 +21,7 @@ from typing import Iterator, List
 
 import pytest
 
-from lambda_e2e import COLLECTIONS, CORE, ROOT, VENV_BIN, Ansible, Function, Functions, Pending, item_args, local_lambda
+from lambda_e2e import COLLECTIONS, CORE, ROOT, VENV_BIN, Ansible, Function, Functions, Pending, Store, item_args, local_lambda
 
 INSTALL_REDIS = ROOT / "tests" / "integration" / "install_redis_server.sh"
 
@@ -62,6 +62,17 @@ def functions(endpoint: str, tmp_path: Path, request: pytest.FixtureRequest) -> 
 @pytest.fixture
 def ansible(endpoint: str, collections_path: Path, tmp_path: Path) -> Ansible:
     return Ansible(endpoint, collections_path, tmp_path)
+
+
+@pytest.fixture(params=["file", "s3"])
+def store(request: pytest.FixtureRequest, tmp_path: Path, endpoint: str) -> Store:
+    """A durable record store of the test's own: a directory, or a bucket on the endpoint's S3."""
+    return Store(request.param, tmp_path, endpoint)
+
+
+@pytest.fixture
+def file_store(tmp_path: Path, endpoint: str) -> Store:
+    return Store("file", tmp_path, endpoint)
 
 
 # -- Redis, for the shared-state test ---------------------------------------------------------

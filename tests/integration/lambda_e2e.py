@@ -22,6 +22,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional
@@ -127,6 +128,10 @@ class Function:
         found = local_lambda.invocation_counts(self.endpoint).get(self.name, {})
         return {kind: found.get(kind, 0) for kind in ("RequestResponse", "DryRun", "Event")}
 
+    def handler_runs(self) -> int:
+        """How many times the endpoint ran this function's handler (a durable execution found again does not)."""
+        return int(local_lambda.invocation_counts(self.endpoint).get(self.name, {}).get("handler_runs", 0))
+
     def publish(self, label: str, **env: str) -> str:
         """Deploy again with LABEL=label (and env) and publish a version; returns its number."""
         self.env = {**self.env, "LABEL": label, **env}
@@ -145,13 +150,15 @@ class Functions:
         self.slug = re.sub(r"[^a-zA-Z0-9]+", "-", test_name.replace("test_", "", 1)).strip("-")[:40]
         self.count = 0
 
-    def deploy(self, hint: str = "fn", *, timeout: int = 30, **env: str) -> Function:
-        """A new recorder function; ``env`` adds to its environment (FAIL_FLAG, SLEEP_SECONDS, ...)."""
+    def deploy(self, hint: str = "fn", *, timeout: int = 30, durable: bool = False, **env: str) -> Function:
+        """A new recorder function; ``env`` adds to its environment (FAIL_FLAG, SLEEP_SECONDS, ...);
+        ``durable``: a Lambda durable function (DurableConfig)."""
         self.count += 1
         name = "%s-%s-%d" % (self.slug, hint, self.count)
         log = self.tmp_path / ("%s.events.jsonl" % name)
         full_env = {"EVENT_LOG": str(log), **env}
-        local_lambda.deploy(self.endpoint, name, RECORDER_SOURCE, env=full_env, timeout=timeout)
+        config = {"ExecutionTimeout": 900, "RetentionPeriodInDays": 1} if durable else None
+        local_lambda.deploy(self.endpoint, name, RECORDER_SOURCE, env=full_env, timeout=timeout, durable_config=config)
         return Function(name, self.endpoint, log, full_env, timeout)
 
 
@@ -348,3 +355,104 @@ class Ansible:
     def record(self, record_id: str, host: str = "localhost") -> Optional[Dict[str, Any]]:
         """The stored record of ``record_id`` on ``host`` (None: no record, or forgotten)."""
         return record_in_facts(self.facts(host), record_id)
+
+
+# -- record stores, waiting, killing -----------------------------------------------------------
+
+
+class Store:
+    """A record store of a test, and a look at what it holds (read straight from disk or S3)."""
+
+    def __init__(self, kind: str, tmp_path: Path, endpoint: str) -> None:
+        self.kind = kind
+        self.endpoint = endpoint
+        if kind == "file":
+            self.root = tmp_path / "records"
+            self.root.mkdir()
+            self.url = "file://%s" % self.root
+        else:
+            self.bucket = "records-%s" % uuid.uuid4().hex[:12]
+            self.s3 = local_lambda.client(endpoint, "s3")
+            self.s3.create_bucket(Bucket=self.bucket)
+            # versioned, as docs/state.md recommends: history() shows every write
+            self.s3.put_bucket_versioning(Bucket=self.bucket, VersioningConfiguration={"Status": "Enabled"})
+            self.url = "s3://%s/ci/state" % self.bucket
+
+    @property
+    def env(self) -> Dict[str, str]:
+        return {"CLOUDHOOKS_RECORD_STORE": self.url}
+
+    def _name(self, record_id: str, host: str) -> str:
+        return "%s/%s.json" % (host, record_id)  # the test ids and hosts need no encoding
+
+    def document(self, record_id: str, host: str = "localhost") -> Optional[Dict[str, Any]]:
+        if self.kind == "file":
+            path = self.root / self._name(record_id, host)
+            return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+        try:
+            body = self.s3.get_object(Bucket=self.bucket, Key="ci/state/" + self._name(record_id, host))["Body"]
+        except self.s3.exceptions.NoSuchKey:
+            return None
+        return json.loads(body.read())
+
+    def history(self, record_id: str, host: str = "localhost") -> List[Any]:
+        """Every version of an S3 document, oldest first (for a failure's message)."""
+        if self.kind == "file":
+            return [self.document(record_id, host)]
+        key = "ci/state/" + self._name(record_id, host)
+        found = self.s3.list_object_versions(Bucket=self.bucket, Prefix=key)
+        versions = sorted(found.get("Versions", []) + found.get("DeleteMarkers", []), key=lambda v: v["LastModified"])
+        out = []
+        for version in versions:
+            if "ETag" not in version:
+                out.append("deleted")
+                continue
+            body = self.s3.get_object(Bucket=self.bucket, Key=key, VersionId=version["VersionId"])["Body"].read()
+            out.append(json.loads(body))
+        return out
+
+    def record(self, record_id: str, host: str = "localhost") -> Optional[Dict[str, Any]]:
+        document = self.document(record_id, host)
+        return document["record"] if document else None
+
+    def corrupt(self, record_id: str, host: str = "localhost") -> None:
+        if self.kind == "file":
+            (self.root / self._name(record_id, host)).write_bytes(b"\x00not json")
+        else:
+            self.s3.put_object(Bucket=self.bucket, Key="ci/state/" + self._name(record_id, host), Body=b"\x00not json")
+
+
+def wait_for(condition: Any, what: str, seconds: float = 120) -> None:
+    """Poll until ``condition()`` holds (a readiness wait, not a timed assertion)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "gave up waiting for " + what
+        time.sleep(0.1)
+
+
+def process_tree(pid: int) -> List[int]:
+    """pid and all its descendants (ansible-core's workers call setsid: a process group is not enough)."""
+    children: Dict[int, List[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parent = int(stat.rsplit(")", 1)[1].split()[1])
+            children.setdefault(parent, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        todo.extend(children.get(current, []))
+    return found
+
+
+def kill(pids: List[int]) -> None:
+    """SIGKILL each of the processes, those still there."""
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass

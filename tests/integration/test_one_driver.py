@@ -7,21 +7,14 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 from pathlib import Path
 from typing import Any, Dict, List
 
 import pytest
 
-from lambda_e2e import compact, item_args, local_lambda
-from test_record_stores import Store, _tree, wait_for
+from lambda_e2e import compact, item_args, kill, local_lambda, process_tree, wait_for
 
 SECRET = "s3cr3t-d1sk-Pa55"
-
-
-@pytest.fixture
-def file_store(tmp_path: Path, endpoint: str) -> Store:
-    return Store("file", tmp_path, endpoint)
 
 
 def _cmdline(pid: int) -> List[str]:
@@ -34,19 +27,11 @@ def _cmdline(pid: int) -> List[str]:
 def _module_processes(playbook_pid: int) -> List[int]:
     """The module's Python processes under an ansible-playbook: neither ansible-playbook nor a shell."""
     found = []
-    for pid in _tree(playbook_pid):
+    for pid in process_tree(playbook_pid):
         args = [a for a in _cmdline(pid) if a]
         if args and "python" in os.path.basename(args[0]) and not any("ansible-playbook" in a for a in args):
             found.append(pid)
     return found
-
-
-def _kill(pids: List[int]) -> None:
-    for pid in pids:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
 
 def _events(fn) -> List[Dict[str, Any]]:
@@ -69,7 +54,7 @@ def test_for_each_whose_module_process_is_killed_keeps_every_marker(functions, a
     try:
         wait_for(lambda: len(_events(fn)) == 4, "the 4 handlers to start")
         wait_for(lambda: _module_processes(pending.process.pid), "the module's process")
-        _kill(_module_processes(pending.process.pid))
+        kill(_module_processes(pending.process.pid))
         run = pending.wait()
     finally:
         pending.stop()
@@ -98,7 +83,7 @@ def test_for_each_killed_while_the_functions_run_then_assume_done(functions, ans
     pending = ansible.start(invocations=_four(fn), env=file_store.env)
     try:
         wait_for(lambda: len(_events(fn)) == 4, "the 4 handlers to start")
-        _kill(_tree(pending.process.pid))  # the controller dies: ansible-playbook, its workers, the module
+        kill(process_tree(pending.process.pid))  # the controller dies: ansible-playbook, its workers, the module
         pending.process.wait()
     finally:
         pending.stop()
@@ -123,7 +108,7 @@ def test_for_each_killed_before_the_functions_ran_then_retry(functions, ansible,
         wait_for(lambda: all((file_store.document("four[k%d]" % n) or {}).get("in_flight") for n in range(4)),
                  "the 4 markers")
         wait_for(lambda: fn.counts()["RequestResponse"] == 4, "the 4 Invoke requests to arrive")
-        _kill(_tree(pending.process.pid))
+        kill(process_tree(pending.process.pid))
         pending.process.wait()
     finally:
         pending.stop()
@@ -190,7 +175,7 @@ def test_a_killed_run_leaves_no_file_holding_the_secret(functions, ansible, tmp_
                             env={"ANSIBLE_REMOTE_TMP": str(remote_tmp)})
     try:
         wait_for(lambda: len(_events(fn)) == 1, "the handler to start")
-        _kill(_tree(pending.process.pid))
+        kill(process_tree(pending.process.pid))
         pending.process.wait()
     finally:
         pending.stop()

@@ -73,14 +73,20 @@ HOST = "h"
 
 class Module:
     """Stands in for the module. ``fail`` maps a call number, or (call number, key), to an outcome
-    kind for that key; ``raw`` maps a call number to the whole result (a module that died, ...)."""
+    kind for that key; ``raw`` maps a call number to the whole result (a module that died, ...).
+    ``durable`` says whether the function is a durable one (None: not, as the module finds when it
+    reads the configuration); ``executions`` maps a durable execution name to what Lambda holds of it
+    ({"Status": ..., "Result": ...}), for invocations looked up (recover: auto)."""
 
     def __init__(self, peek: Optional[Callable[[], Any]] = None, fail: Optional[Dict[Any, str]] = None,
-                 raw: Optional[Dict[int, Dict[str, Any]]] = None, function: Optional[Dict[str, str]] = None) -> None:
+                 raw: Optional[Dict[int, Dict[str, Any]]] = None, function: Optional[Dict[str, str]] = None,
+                 durable: Optional[bool] = None, executions: Optional[Dict[str, Dict[str, Any]]] = None) -> None:
         self.peek = peek or (lambda: None)
         self.fail = fail or {}
         self.raw = raw or {}
         self.function = function or {}
+        self.durable = durable
+        self.executions = executions or {}
         self.calls: List[Dict[str, Any]] = []
         self.seen: List[Any] = []
 
@@ -96,19 +102,43 @@ class Module:
             if kind:
                 outcomes[key] = {"kind": kind, "done": [], "msg": "boom"}
                 continue
-            done = [dict(entry, status_code=200, response='{"n":%d}' % number) for entry in planned]
-            completed.extend(dict(entry, key=key) for entry in done)
-            outcomes[key] = {"kind": "done", "done": done, "result": '{"n":%d}' % number}
-        answer: Dict[str, Any] = {"changed": bool(completed), "invocations": completed, "outcomes": outcomes}
+            outcomes[key] = self._key(key, planned, number, completed)
+        answer: Dict[str, Any] = {"changed": bool(completed), "invocations": completed, "outcomes": outcomes,
+                                  "durable": {"fn:$LATEST": bool(self.durable)}}
         if request["describe"]:
             answer["function"] = dict(self.function)
         return answer
+
+    def _key(self, key: str, planned: List[Dict[str, Any]], number: int, completed: List[Dict[str, Any]]) -> Dict[str, Any]:
+        done = []
+        for entry in planned:
+            entry = dict(entry, status_code=200, response='{"n":%d}' % number)
+            if entry.pop("lookup", False):
+                if not self.durable:
+                    return {"kind": "not_completed", "done": done, "msg": "fn is not a durable function",
+                            "not_durable": True}
+                found = self.executions.get(entry["idempotency_key"], {"Status": "not found"})
+                entry.update(recovered="lambda", execution_status=found["Status"])
+                if found["Status"] == "SUCCEEDED":
+                    entry["response"] = found["Result"]
+                elif found["Status"] == "FAILED":
+                    return {"kind": "function_error", "done": done, "msg": "the durable execution had FAILED",
+                            "failed_invocation": dict(entry, function_error="Unhandled")}
+            done.append(entry)
+            completed.append(dict(entry, key=key))
+        results = [e["response"] for e in done if e["action"] != "delete"]
+        return {"kind": "done", "done": done, "result": results[-1] if results else None}
 
     def payloads(self) -> List[str]:
         return [entry["payload"] for call in self.calls for planned in call["keys"].values() for entry in planned]
 
     def keys(self) -> List[List[str]]:
         return [sorted(call["keys"]) for call in self.calls]
+
+    def names(self) -> List[str]:
+        """The idempotency keys of every invocation the module was asked for, in order."""
+        return [entry.get("idempotency_key") for call in self.calls for planned in call["keys"].values()
+                for entry in planned]
 
 
 @pytest.fixture(autouse=True)

@@ -80,8 +80,10 @@ def test_create_runs_the_module_once_with_the_planned_payload_and_stores_one_fac
     action._execute_module.assert_called_once()
     args = sent(action)
     assert "input" not in args and "id" not in args and args["region"] == "r"  # the payload carries the input
-    assert args["_request"] == {"describe": [], "keys": {"": [{
-        "action": "create", "function_name": "fn", "qualifier": "$LATEST", "tenant_id": None, "payload": '{"a":1}'}]}}
+    [planned] = args["_request"]["keys"][""]
+    assert args["_request"]["describe"] == [] and planned["idempotency_key"].startswith("create-")
+    assert {k: v for k, v in planned.items() if k != "idempotency_key"} == {
+        "action": "create", "function_name": "fn", "qualifier": "$LATEST", "tenant_id": None, "payload": '{"a":1}'}
     [(name, value)] = result["ansible_facts"].items()
     assert name == fact_name("seed") and isinstance(value, str) and " " not in value
     assert Record.from_data(value) == Record(Target("fn"), "CREATE_ONLY", "tf", {}, {"a": 1}, '{"n":0}')

@@ -132,13 +132,19 @@ def test_replace_keeps_the_finished_delete_half(store, run, stand_in):
 
 def test_a_marker_fails_the_next_run_naming_it_and_check_mode_too(store, run, stand_in):
     run(store, watching(stand_in, store, fail={0: "unknown"}), {"input": {"a": 1}})
-    for check_mode in (False, True):
+    marker = document(store)["in_flight"]
+    for check_mode, durable in ((False, None), (True, None), (False, False)):
         module = watching(stand_in, store)
-        result = run(store, module, {"input": {"a": 1}}, check_mode=check_mode)
+        result = run(store, module, {"input": {"a": 1}, "durable": durable}, check_mode=check_mode)
         assert "an invocation of t on h is in flight" in result["msg"]
         assert "create started 2026-11-29T12:00:00Z by runner@ci-7, ansible-playbook pid 4242" in result["msg"]
         assert "recover=assume_done" in result["msg"] and "recover=retry" in result["msg"]
-        assert result["in_flight"]["action"] == "create" and module.calls == []
+        assert result["in_flight"]["action"] == "create" and result["invocations"] == []
+        # Unless the task says the function is not durable, the module is asked whether it is (recover:
+        # auto would look the execution up in Lambda); it is not, so nothing is invoked.
+        assert [[entry.get("lookup") for entry in call["keys"][""]] for call in module.calls] == (
+            [] if durable is False else [[True]])
+        assert document(store)["in_flight"] == marker
 
 
 def test_recover_assume_done_stores_the_planned_record_without_invoking(store, run, stand_in):

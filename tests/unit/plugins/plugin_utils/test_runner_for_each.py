@@ -83,9 +83,11 @@ def test_removed_keys_are_deleted_with_their_stored_input_and_nothing_to_do_runs
     assert len(module.calls) == 1 and same["changed"] is False
     removed = run(store, module, {"for_each": {"a": {"n": 1}}})
     assert removed["actions"] == {"a": "none", "b": "delete"}
-    assert module.calls[-1]["keys"] == {"b": [{
+    [[deleted]] = module.calls[-1]["keys"].values()
+    assert list(module.calls[-1]["keys"]) == ["b"] and deleted.pop("idempotency_key").startswith("delete-")
+    assert deleted == {
         "action": "delete", "function_name": "fn", "qualifier": "$LATEST", "tenant_id": None,
-        "payload": json.dumps({"n": 2, "tf": {"action": "delete", "prev_input": {"n": 2}}}, separators=(",", ":"))}]}
+        "payload": json.dumps({"n": 2, "tf": {"action": "delete", "prev_input": {"n": 2}}}, separators=(",", ":"))}
     assert doc(store, "b") is None
     gone = run(store, module, {"state": "absent"})
     assert gone["actions"] == {"a": "delete"} and store.ids(HOST) == []
@@ -94,7 +96,7 @@ def test_removed_keys_are_deleted_with_their_stored_input_and_nothing_to_do_runs
 def test_markers_on_keys_stop_the_task_listing_every_one(store, run, stand_in):
     run(store, stand_in(fail={0: "unknown"}), each(store, "abc"))
     module = stand_in()
-    result = run(store, module, each(store, "abcd"))
+    result = run(store, module, each(store, "abcd", durable=False))
     assert module.calls == [] and result["failed"] is True
     assert "3 for_each key(s) of t on h have an invocation in flight" in result["msg"]
     assert all("'%s' at %s" % (k, store.where(HOST, key_id("t", k))) in result["msg"] for k in "abc")
