@@ -4,7 +4,7 @@
 
 Usage: python bench/_seed.py COLLECTIONS_DIR CACHE_DIR HOST SPEC_JSON
 SPEC_JSON is a list of {"id", "function_name", "scope", "key", "input", "result"}. Each becomes
-the fact fact_name(id) holding Record(...).to_fact(), written through Ansible's own jsonfile
+the fact fact_name(id) holding the record's compact JSON text, written through Ansible's own jsonfile
 cache plugin (so the on-disk wrapping is whatever this ansible-core writes).
 """
 from __future__ import annotations
@@ -17,7 +17,9 @@ def main() -> int:
     collections, cache_dir, host, spec_path = sys.argv[1:5]
     sys.path.insert(0, collections)
     from ansible.plugins.loader import cache_loader, init_plugin_loader
-    from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import Record, Target, fact_name
+    from ansible_collections.cloudhooks.aws.plugins.module_utils.invocation import Target
+    from ansible_collections.cloudhooks.aws.plugins.plugin_utils.model import Record
+    from ansible_collections.cloudhooks.aws.plugins.plugin_utils.stores.facts import fact_name
 
     init_plugin_loader([collections])
     with open(spec_path, encoding="utf-8") as handle:
@@ -31,8 +33,9 @@ def main() -> int:
             triggers={},
             input=item["input"],
             result=item.get("result"),
+            record_id=item["id"],
         )
-        facts[fact_name(item["id"])] = record.to_fact()
+        facts[fact_name(item["id"])] = json.dumps(record.to_data(), ensure_ascii=False, separators=(",", ":"))
     cache = cache_loader.get("ansible.builtin.jsonfile", _uri=cache_dir, _timeout=0)
     cache.set(host, facts)
     back = cache_loader.get("ansible.builtin.jsonfile", _uri=cache_dir, _timeout=0).get(host)

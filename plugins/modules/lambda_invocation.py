@@ -187,7 +187,7 @@ options:
         died, or timed out, after sending it). Without it such a record fails the task with a message that
         says what was in flight, since when and from where.
       - V(auto) (what a task without O(recover) does) asks Lambda when the function is a durable one (see
-        O(durable)): each invocation in flight is looked up by its execution name. One that SUCCEEDED has its
+        O(durable)). Each invocation in flight is looked up by its execution name. One that SUCCEEDED has its
         result recorded, and nothing is invoked; one that FAILED, TIMED_OUT or was STOPPED fails the task as a
         function error (the marker is removed, so the next run tries again); one still RUNNING is re-attached
         to by the same invocation, which waits for its end; one not found (it never started, or Lambda's
@@ -315,7 +315,7 @@ options:
   durable:
     description:
       - Whether the function is a Lambda durable function (its configuration has C(DurableConfig)). A durable
-        function is invoked with the invocation's idempotency key as its C(DurableExecutionName): Lambda answers
+        function is invoked with the invocation's idempotency key as its C(DurableExecutionName). Lambda answers
         the same name and payload with the execution it already has, for the function's retention period, instead
         of running it again; and an invocation left in flight by a crash is looked up by that name
         (see O(recover)).
@@ -329,12 +329,12 @@ options:
     version_added: 0.2.0
   expect_result:
     description:
-      - A mapping that the function's JSON response must contain for the invocation to count as a success:
-        every key given, recursively, with an equal value (a list is compared whole; V(1), V(1.0) and V(true)
-        differ), as Terraform users ask in terraform-provider-aws#45221.
+      - A mapping that the function's JSON response must contain for the invocation to count as a success,
+        that is every key given, recursively, with an equal value (a list is compared whole; V(1), V(1.0) and
+        V(true) differ), as Terraform users ask in terraform-provider-aws issue 45221.
       - When a response does not (or is not JSON), the task fails as for a function error, naming the first
         difference. The record stays as it was, an in-flight marker is removed, and the next run invokes
-        again. A C(failed_when) cannot do this: it runs after the record was stored.
+        again. A C(failed_when) cannot do this, since it runs after the record was stored.
       - It applies to every invocation with a response (a replace's C(delete) too), and to each key with
         O(for_each). Not with O(invocation_type=Event), which returns no response.
     type: dict

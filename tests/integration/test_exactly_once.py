@@ -138,7 +138,7 @@ def test_expect_result_not_met_fails_keeps_the_record_and_the_next_run_invokes_a
     assert file_store.document("once") is None  # no record, no marker: the next run tries again
     fn.publish("ready")  # the function is fixed
     met = ansible.run(invocations=_crud(fn, {"n": 1}, expect_result=expect), env=file_store.env).item()
-    assert (met.get("failed"), met["action"]) == (None, "create")
+    assert (bool(met.get("failed")), met["action"]) == (False, "create")
     assert file_store.record("once")["input"] == {"n": 1} and len(_events(fn)) == 2
 
 
