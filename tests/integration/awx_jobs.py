@@ -251,22 +251,32 @@ class Awx:
     def launch(
         self,
         *,
-        invocations: List[Dict[str, Any]],
+        invocations: Optional[List[Dict[str, Any]]] = None,
         envvars: Optional[Dict[str, str]] = None,
         use_fact_cache: bool = True,
         hosts: Optional[List[str]] = None,
+        project: Optional[Path] = None,
         playbook: str = "job.yml",
+        extravars: Optional[Dict[str, Any]] = None,
     ) -> Job:
         """Run one job to the end: prepare its private data dir, write the fact cache (when the job
-        template has fact storage on), run ansible-runner, and save the facts back as AWX does."""
+        template has fact storage on), run ansible-runner, and save the facts back as AWX does.
+
+        Without ``project``, the project is awx_project/ and its job.yml runs ``invocations``; with
+        it (a directory such as examples/), its ``playbook`` runs with ``extravars``."""
         ident = len(self.jobs) + 1
         hosts = hosts or ["localhost"]
         private_data_dir = Path(tempfile.mkdtemp(prefix="awx_%d_" % ident, dir=str(self.base)))
         for sub in ("inventory", "env"):
             (private_data_dir / sub).mkdir()
-        project = private_data_dir / "project"  # AWX copies the synced project into each job
-        shutil.copytree(PROJECT, project)
-        shutil.copytree(TARGET / "tasks", project / "tasks")
+        project_dir = private_data_dir / "project"  # AWX copies the synced project into each job
+        if project is None:
+            shutil.copytree(PROJECT, project_dir)
+            shutil.copytree(TARGET / "tasks", project_dir / "tasks")
+            extravars = {"lambda_endpoint": self.endpoint, "results_dir": str(private_data_dir / "results"),
+                         "invocations": invocations or []}
+        else:
+            shutil.copytree(project, project_dir)
         (private_data_dir / "results").mkdir()
         # AWX writes a script that prints the inventory as JSON (write_inventory_file); the same hosts:
         local = {"ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}"}
@@ -274,9 +284,7 @@ class Awx:
         script = private_data_dir / "inventory" / "hosts"
         script.write_text("#! %s\nprint(%r)\n" % (VENV_BIN / "python", json.dumps(inventory)), encoding="utf-8")
         script.chmod(0o700)
-        extravars = {"lambda_endpoint": self.endpoint, "results_dir": str(private_data_dir / "results"),
-                     "invocations": invocations}
-        (private_data_dir / "env" / "extravars").write_text(json.dumps(extravars), encoding="utf-8")
+        (private_data_dir / "env" / "extravars").write_text(json.dumps(extravars or {}), encoding="utf-8")
         (private_data_dir / "env" / "envvars").write_text(json.dumps(self.envvars(envvars)), encoding="utf-8")
 
         artifacts = private_data_dir / "artifacts" / str(ident)

@@ -10,8 +10,10 @@ What carries a record from one job to the next:
   files AWX writes. AWX writes and reads ``fact_cache/<host>`` as plain JSON, which is what
   ansible-core 2.18 and older use. ansible-core 2.19 and later use ``s1_<host>`` holding
   ``{"__payload__": ...}``: they never see AWX's file, and AWX never reads theirs, so every job
-  starts without records. The tests assert what the core under test (CLOUDHOOKS_CORE) does; run
-  them with CLOUDHOOKS_CORE=2.18 to see the facts store work under AWX.
+  starts without records. ansible-core 2.22 writes ``<host>`` as plain JSON again when the
+  jsonfile cache's ``persist_metadata`` is off (ANSIBLE_CACHE_JSONFILE_PERSIST_METADATA=false,
+  which the facts tests put in the job's environment). The tests assert what the core under test
+  (CLOUDHOOKS_CORE) does; run them with CLOUDHOOKS_CORE=2.18 to see the facts store work under AWX.
 - a ``file://`` or ``s3://`` store: the store itself, whatever the fact cache did.
 
 Run from the repository root after scripts/setup:
@@ -30,8 +32,13 @@ import pytest
 from awx_jobs import Awx, FactDatabase
 from lambda_e2e import CORE, compact, fact_name, item_args, local_lambda
 
-# AWX's files reach ansible-playbook, and ansible-playbook's reach AWX, up to ansible-core 2.18.
-AWX_FACTS_REACH_THE_JOB = tuple(int(n) for n in CORE.split(".")) < (2, 19)
+# AWX's files reach ansible-playbook, and ansible-playbook's reach AWX, up to ansible-core 2.18,
+# and again from 2.22 on with the jsonfile cache's persist_metadata off (FACTS_ENV).
+_CORE = tuple(int(n) for n in CORE.split("."))
+AWX_FACTS_REACH_THE_JOB = _CORE < (2, 19) or _CORE >= (2, 22)
+# What docs/state.md tells AWX users of the facts store to put in the job's environment:
+# ansible-core 2.22's jsonfile then writes <host> as plain JSON again; 2.21 and older ignore it.
+FACTS_ENV = {"ANSIBLE_CACHE_JSONFILE_PERSIST_METADATA": "false"}
 
 GOLD = {"tenant": "acme", "plan": "gold"}
 PLATINUM = {"tenant": "acme", "plan": "platinum"}
@@ -69,13 +76,13 @@ def test_facts_store_second_job_invokes_nothing_until_the_facts_outlive_awx_fact
     ``create`` again, for a tenant that exists. With the timeout at 0 (AWX's default: no limit),
     facts of any age are written, and job 4, thirty days on, invokes nothing.
 
-    With ansible-core 2.19 or later in the execution environment, AWX's file is not read and
+    With ansible-core 2.19 to 2.21 in the execution environment, AWX's file is not read and
     ansible-core's is not saved: every job sends ``create``."""
     fn = functions.deploy("tenant")
     awx = Awx(endpoint, collections_path, tmp_path, fact_cache_timeout=HOUR)
     entries = [item_args(fn, id="tenant", lifecycle_scope="CRUD", input=GOLD)]
 
-    first = awx.launch(invocations=entries)
+    first = awx.launch(invocations=entries, envvars=FACTS_ENV)
     assert first.status == "successful", first.output
     assert first.item()["action"] == "create"
     assert fn.events() == [payload(GOLD)]
@@ -88,7 +95,7 @@ def test_facts_store_second_job_invokes_nothing_until_the_facts_outlive_awx_fact
         assert [p.name for p in first.fact_cache.iterdir()] == ["s1_localhost"]
         assert first.facts.updated == [] and awx.db.facts() == {}  # AWX looks at fact_cache/localhost only
 
-    second = awx.launch(invocations=entries)
+    second = awx.launch(invocations=entries, envvars=FACTS_ENV)
     assert second.private_data_dir != first.private_data_dir and second.status == "successful", second.output
     summary = json.loads((second.artifacts / "host_cache_summary.json").read_text(encoding="utf-8"))
     assert summary["hosts_cached"] == {"localhost": AWX_FACTS_REACH_THE_JOB}
@@ -101,7 +108,7 @@ def test_facts_store_second_job_invokes_nothing_until_the_facts_outlive_awx_fact
         assert fn.events() == [payload(GOLD)] * 2
 
     awx.db.age(HOUR + 1)  # no job for an hour and a second
-    third = awx.launch(invocations=entries)
+    third = awx.launch(invocations=entries, envvars=FACTS_ENV)
     # Older than the timeout: AWX wrote no file for the host before the job.
     assert json.loads((third.artifacts / "host_cache_summary.json").read_text(encoding="utf-8"))["hosts_cached"] == {
         "localhost": False}
@@ -110,7 +117,7 @@ def test_facts_store_second_job_invokes_nothing_until_the_facts_outlive_awx_fact
 
     awx.fact_cache_timeout = 0  # AWX's default: facts never expire
     awx.db.age(30 * 86400)
-    fourth = awx.launch(invocations=entries)
+    fourth = awx.launch(invocations=entries, envvars=FACTS_ENV)
     if AWX_FACTS_REACH_THE_JOB:
         assert (third.facts.updated, fourth.item()["action"]) == (["localhost"], "none"), fourth.output
         assert fn.events() == [payload(GOLD)] * 2  # jobs 1 and 3
@@ -126,18 +133,18 @@ def test_facts_store_a_failed_key_fails_the_job_and_awx_keeps_the_facts_from_bef
     function fails: the task fails, the job fails, and Ansible keeps no fact of the task, so the
     host's cache file is left as AWX wrote it, and AWX keeps the facts of job 1 (it saves only a
     file that changed). Job 3, globex fixed, sends acme the same update again, with the same
-    prev_input, then creates globex. (With ansible-core 2.19 or later, every job sends ``create``.)"""
+    prev_input, then creates globex. (With ansible-core 2.19 to 2.21, every job sends ``create``.)"""
     flag = tmp_path / "globex-fails"
     flag.touch()
     fn = functions.deploy("tenants")
     awx = Awx(endpoint, collections_path, tmp_path)
     globex = {"tenant": "globex", "plan": "gold", "fail_while": str(flag)}
 
-    first = awx.launch(invocations=tenants(fn, acme=GOLD))
+    first = awx.launch(invocations=tenants(fn, acme=GOLD), envvars=FACTS_ENV)
     assert first.status == "successful", first.output
     saved_after_first = awx.db.facts()
 
-    second = awx.launch(invocations=tenants(fn, acme=PLATINUM, globex=globex))
+    second = awx.launch(invocations=tenants(fn, acme=PLATINUM, globex=globex), envvars=FACTS_ENV)
     assert (second.status, second.rc) == ("failed", 2), second.output
     item = second.item()
     assert item["failed"] is True and list(item["failed_keys"]) == ["globex"], item
@@ -154,7 +161,7 @@ def test_facts_store_a_failed_key_fails_the_job_and_awx_keeps_the_facts_from_bef
     assert record_in(awx.db.facts(), "tenants[globex]") is None
 
     flag.unlink()
-    third = awx.launch(invocations=tenants(fn, acme=PLATINUM, globex=globex))
+    third = awx.launch(invocations=tenants(fn, acme=PLATINUM, globex=globex), envvars=FACTS_ENV)
     assert third.status == "successful", third.output
     if AWX_FACTS_REACH_THE_JOB:
         assert third.item()["actions"] == {"acme": "update", "globex": "create"}
@@ -276,3 +283,42 @@ def test_durable_store_second_job_invokes_nothing_whatever_the_fact_cache_did(
     assert sent_to(fn, "globex") == [payload(globex)] * 2  # failed in job 4, created in job 5
     assert store.record("tenants[globex]")["input"] == globex
     assert fn.counts()["RequestResponse"] == 4
+
+
+# -- the example, as a job template would run it ------------------------------------------------
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def test_example_demo_as_four_jobs_with_an_s3_store(endpoint, collections_path, tmp_path):
+    """examples/ as the project (its ansible.cfg included) and demo.yml as the playbook, run as
+    four jobs as docs/state.md sets them up for AWX: the store in CLOUDHOOKS_RECORD_STORE, the
+    tenant's plan and state as extra vars. The example function (examples/function/index.py)
+    receives create, nothing, update with the previous input, and delete; the bucket holds the
+    record after each job, and none after the delete."""
+    events = tmp_path / "tenant-provisioner.events.jsonl"
+    local_lambda.deploy(endpoint, "tenant-provisioner", (EXAMPLES / "function" / "index.py").read_text(encoding="utf-8"),
+                        env={"EVENT_LOG": str(events)}, timeout=30)
+    store = DurableStore("s3", tmp_path, endpoint)
+    awx = Awx(endpoint, collections_path, tmp_path)
+    env = {**store.env, "LOCAL_LAMBDA_ENDPOINT": endpoint}
+
+    def job(**extravars: str) -> Any:
+        launched = awx.launch(project=EXAMPLES, playbook="demo.yml", extravars=extravars, envvars=env)
+        assert launched.status == "successful", launched.output
+        return launched
+
+    def received() -> List[Dict[str, Any]]:
+        return [json.loads(line) for line in events.read_text(encoding="utf-8").splitlines()] if events.exists() else []
+
+    gold_tf = {"action": "create", "prev_input": None}
+    assert "action: create" in job().stdout
+    assert received() == [{**GOLD, "tf": gold_tf}]
+    assert store.record("tenant-provisioner")["input"] == GOLD
+    assert "action: none" in job().stdout
+    assert "action: update" in job(tenant_plan="platinum").stdout
+    assert "action: delete" in job(tenant_plan="platinum", tenant_state="absent").stdout
+    assert received() == [{**GOLD, "tf": gold_tf},
+                          {**PLATINUM, "tf": {"action": "update", "prev_input": GOLD}},
+                          {**PLATINUM, "tf": {"action": "delete", "prev_input": PLATINUM}}]
+    assert store.document("tenant-provisioner") is None
