@@ -21,8 +21,7 @@ does the same way (AWX's awx/main/tasks/facts.py, as of PR #16361; docs/state.md
   database's gets them, with "modified" now; a host whose file AWX wrote and that is gone now
   gets {} (cleared); every other file, and every other host, is left alone.
 
-The project is awx_project/ beside this file (job.yml) with the end-to-end target's tasks/, copied
-into each job's project/. Nothing here calls real AWS: the endpoint is the session's local one.
+The project is awx_project/ beside this file (job.yml), copied into each job's project/. Nothing here calls real AWS: the endpoint is the session's local one.
 """
 
 from __future__ import annotations
@@ -39,7 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-from lambda_e2e import TARGET, VENV_BIN, decode_cached_facts
+from lambda_e2e import VENV_BIN, decode_cached_facts
 
 UTC = datetime.timezone.utc
 PROJECT = Path(__file__).resolve().parent / "awx_project"  # the job template's project
@@ -272,7 +271,6 @@ class Awx:
         project_dir = private_data_dir / "project"  # AWX copies the synced project into each job
         if project is None:
             shutil.copytree(PROJECT, project_dir)
-            shutil.copytree(TARGET / "tasks", project_dir / "tasks")
             extravars = {"lambda_endpoint": self.endpoint, "results_dir": str(private_data_dir / "results"),
                          "invocations": invocations or []}
         else:

@@ -40,6 +40,12 @@ AWX_FACTS_REACH_THE_JOB = _CORE < (2, 19) or _CORE >= (2, 22)
 # ansible-core 2.22's jsonfile then writes <host> as plain JSON again; 2.21 and older ignore it.
 FACTS_ENV = {"ANSIBLE_CACHE_JSONFILE_PERSIST_METADATA": "false"}
 
+# What AWX does with facts depends on the core; what a durable store does does not (and
+# test_record_stores.py runs the stores on every core): those tests run on the newest core only.
+_NEWEST = max(tuple(int(n) for n in p.name[len("ansible-"):-len(".txt")].split("."))
+              for p in (Path(__file__).resolve().parents[2] / "requirements").glob("ansible-*.txt"))
+newest_core_only = pytest.mark.skipif(_CORE != _NEWEST, reason="the same on every core: run on the newest only")
+
 GOLD = {"tenant": "acme", "plan": "gold"}
 PLATINUM = {"tenant": "acme", "plan": "platinum"}
 HOUR = 3600
@@ -234,6 +240,7 @@ def durable_store(request: pytest.FixtureRequest, tmp_path: Path, endpoint: str)
     return DurableStore(request.param, tmp_path, endpoint)
 
 
+@newest_core_only
 def test_durable_store_second_job_invokes_nothing_whatever_the_fact_cache_did(
         functions, endpoint, collections_path, tmp_path, durable_store):
     """With CLOUDHOOKS_RECORD_STORE in the job's environment, the record is read from and written
@@ -259,28 +266,25 @@ def test_durable_store_second_job_invokes_nothing_whatever_the_fact_cache_did(
     second = awx.launch(invocations=tenants(fn, acme=GOLD), envvars=store.env)  # AWX's facts, as saved
     assert second.private_data_dir != first.private_data_dir
     assert (second.status, second.item()["actions"], second.item()["changed"]) == ("successful", {"acme": "none"}, False)
-
-    awx.db = FactDatabase()  # AWX's facts gone (a new inventory, a cleanup job, clear_facts) ...
-    third = awx.launch(invocations=tenants(fn, acme=GOLD), envvars=store.env, use_fact_cache=False)  # ... and fact storage off
-    assert (third.status, third.item()["actions"]) == ("successful", {"acme": "none"}), third.output
-    assert not (third.artifacts / "fact_cache").exists()
     assert fn.events() == [payload(GOLD)]
 
     flag.touch()
-    fourth = awx.launch(invocations=tenants(fn, acme=PLATINUM, globex=globex), envvars=store.env)
-    assert (fourth.status, list(fourth.item()["failed_keys"])) == ("failed", ["globex"]), fourth.output
+    third = awx.launch(invocations=tenants(fn, acme=PLATINUM, globex=globex), envvars=store.env)
+    assert (third.status, list(third.item()["failed_keys"])) == ("failed", ["globex"]), third.output
     assert store.record("tenants[acme]")["input"] == PLATINUM  # kept, though the task failed
     assert store.document("tenants[globex]") is None  # its create surely did not complete: nothing stored
 
     flag.unlink()
-    awx.db.age(2 * HOUR)  # and whatever AWX kept has expired
-    fifth = awx.launch(invocations=tenants(fn, acme=PLATINUM, globex=globex), envvars=store.env)
-    assert (fifth.status, fifth.item()["actions"]) == ("successful", {"acme": "none", "globex": "create"}), fifth.output
+    awx.db = FactDatabase()  # AWX's facts gone (a new inventory, a cleanup, clear_facts) ...
+    fourth = awx.launch(invocations=tenants(fn, acme=PLATINUM, globex=globex), envvars=store.env,
+                        use_fact_cache=False)  # ... and fact storage off
+    assert (fourth.status, fourth.item()["actions"]) == ("successful", {"acme": "none", "globex": "create"}), fourth.output
+    assert not fourth.fact_cache.exists()
     # As parsed JSON: a store document keeps the record with its keys sorted (record_store.py
     # serialises documents with sort_keys), so prev_input comes back as {"plan": ..., "tenant": ...}.
     assert [json.loads(e) for e in sent_to(fn, "acme")] == [
         json.loads(payload(GOLD)), json.loads(payload(PLATINUM, "update", GOLD))]
-    assert sent_to(fn, "globex") == [payload(globex)] * 2  # failed in job 4, created in job 5
+    assert sent_to(fn, "globex") == [payload(globex)] * 2  # failed in job 3, created in job 4
     assert store.record("tenants[globex]")["input"] == globex
     assert fn.counts()["RequestResponse"] == 4
 
@@ -290,6 +294,7 @@ def test_durable_store_second_job_invokes_nothing_whatever_the_fact_cache_did(
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
+@newest_core_only
 def test_example_demo_as_four_jobs_with_an_s3_store(endpoint, collections_path, tmp_path):
     """examples/ as the project (its ansible.cfg included) and demo.yml as the playbook, run as
     four jobs as docs/state.md sets them up for AWX: the store in CLOUDHOOKS_RECORD_STORE, the
