@@ -19,9 +19,15 @@ does the same way (AWX's awx/main/tasks/facts.py, as of PR #16361; docs/state.md
 - after the job, finish_fact_cache: the files of fact_cache/ named like a host of the summary and
   modified at or after the summary's mtime are read, and a host whose facts differ from the
   database's gets them, with "modified" now; a host whose file AWX wrote and that is gone now
-  gets {} (cleared); every other file, and every other host, is left alone.
+  gets {} (cleared); every other file, and every other host, is left alone. AWX does this after
+  failed jobs too (not after a canceled one whose artifacts never came back).
 
-The project is awx_project/ beside this file (job.yml), copied into each job's project/. Nothing here calls real AWS: the endpoint is the session's local one.
+Not done here: AWX's check that another job changed a host's facts while this one ran (it then
+does not clear them), job slicing, constructed inventories, the transfer of the private data dir
+to an execution node, and the container itself: ansible-playbook runs from .build/venv-<core>.
+
+The project is awx_project/ beside this file (job.yml), copied into each job's project/. Nothing
+here calls real AWS: the endpoint is the session's local one.
 """
 
 from __future__ import annotations
