@@ -404,6 +404,11 @@ notes:
     output, not the stored record. With O(record_input=digest) and O(record_result=false) the record
     keeps neither: with C(no_log) as well, the input and the response appear only in the registered
     result of the run that invoked."
+  - "IAM permissions on the function: C(lambda:InvokeFunction); C(lambda:GetFunctionConfiguration), to know
+    whether it is a durable function (once per task that invokes, unless O(durable) is given) and for
+    O(reinvoke_on); for a durable function, C(lambda:ListDurableExecutionsByFunction) and
+    C(lambda:GetDurableExecution), to recover an invocation left in flight. Without
+    C(lambda:GetFunctionConfiguration) the task warns and invokes the function as one that is not durable."
   - The AWS connection options may be given with C(module_defaults) for the group
     C(group/cloudhooks.aws.aws), which extends C(group/amazon.aws.aws) (it reaches the amazon.aws
     modules too). C(module_defaults) for C(group/amazon.aws.aws) alone does not reach this module.

@@ -9,7 +9,7 @@ written or invoked, with a message that names the option (and, with for_each, th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from ansible_collections.cloudhooks.aws.plugins.module_utils.arn import FunctionNameError
@@ -203,7 +203,10 @@ class TaskSpec:
     def removed(self, key: str) -> Desired:
         """D for a key that has a record but is not (or no longer) given: absent, or forgotten."""
         state = self.options.get("state") or PRESENT
-        return _keyed(self.options, self.base_id, key, None, ABSENT if state == PRESENT else state)
+        desired = _keyed(self.options, self.base_id, key, None, ABSENT if state == PRESENT else state)
+        if state == PRESENT:
+            desired = replace(desired, absent_because="the key is no longer in for_each")
+        return desired
 
 
 def parse_task(options: Mapping[str, Any], *, keyed_absent: bool = False) -> TaskSpec:

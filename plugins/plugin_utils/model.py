@@ -226,6 +226,7 @@ class Desired:
     function: Dict[str, str] = field(default_factory=dict)
     idempotency_key: bool = False  # the key goes in the lifecycle block (CRUD)
     durable: Optional[bool] = None  # the task says the function is durable (True) or not (False)
+    absent_because: str = "state: absent"  # why state is absent (a for_each key no longer listed)
     # The transition's serial: a new one for each transition, the in-flight marker's when it is recovered;
     # with the record id and the action it makes each invocation's idempotency key.
     serial: Optional[str] = None

@@ -200,10 +200,12 @@ def _forget(record: Optional[Record]) -> Plan:
 
 def _absent(record: Optional[Record], desired: Desired) -> Plan:
     if record is None:
-        return Plan("none", False, reason="state: absent; there is no record")
+        return Plan("none", False, reason="%s; there is no record" % desired.absent_because)
     if record.scope == CRUD:
-        return Plan("delete", True, (_delete_of(record, desired),), None, store=True, reason="state: absent; the record is CRUD")
-    return Plan("forget", True, (), None, store=True, reason="state: absent; the record is CREATE_ONLY, nothing is invoked")
+        return Plan("delete", True, (_delete_of(record, desired),), None, store=True,
+                    reason="%s; the record is CRUD" % desired.absent_because)
+    return Plan("forget", True, (), None, store=True,
+                reason="%s; the record is CREATE_ONLY, nothing is invoked" % desired.absent_because)
 
 
 def _keys(desired: Desired, action: str) -> Tuple[Optional[str], Optional[str]]:

@@ -229,3 +229,13 @@ def test_keys_recorded_one_fact_per_key_before_0_2_0_are_moved_without_invoking(
     facts = removed["ansible_facts"]
     assert facts[fact_name("t[b]")] is None and facts[fact_name("t[a]")] is None  # moved
     assert list(json.loads(facts[fact_name("t", KEYS_PREFIX)])["keys"]) == ["a"]
+
+
+def test_a_removed_key_says_why_in_the_diff(store, run, stand_in):
+    """The user never set state: absent: the reason is the key's leaving for_each."""
+    run(store, stand_in(), {"for_each": {"a": {"n": 1}, "b": {"n": 2}}})
+    result = run(store, stand_in(), {"for_each": {"a": {"n": 1}}})
+    assert "t[b]: lambda_invocation: delete (the key is no longer in for_each; the record is CRUD)" in result["diff"]["prepared"]
+    assert "state: absent" not in result["diff"]["prepared"]
+    gone = run(store, stand_in(), {"state": "absent"})
+    assert "t[a]: lambda_invocation: delete (state: absent; the record is CRUD)" in gone["diff"]["prepared"]
