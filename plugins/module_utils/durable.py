@@ -51,9 +51,11 @@ class Durability:
         self.lock = threading.Lock()
 
     def __call__(self, invocation: Invocation) -> bool:
+        return self.of(invocation.target)
+
+    def of(self, target: Target) -> bool:
         if self.declared is not None:
             return self.declared
-        target = invocation.target
         with self.lock:
             if target.name() not in self.known:
                 self.known[target.name()] = self._read(target)

@@ -92,12 +92,16 @@ class Invocation:
 
 
 def request(keys: Mapping[str, List[Invocation]], *, describe: Sequence[str] = (),
-            durable: Optional[Mapping[str, bool]] = None) -> Dict[str, Any]:
+            durable: Optional[Mapping[str, bool]] = None, probe: Sequence[Target] = ()) -> Dict[str, Any]:
     """The module's request: each key's invocations, in order; ``describe``: read the function first,
     for these parts of it (reinvoke_on); ``durable``: which targets are known to be durable functions
-    or not (the module reads the others' configuration once)."""
-    return {"describe": list(describe), "durable": dict(durable or {}),
-            "keys": {key: [i.describe() for i in planned] for key, planned in keys.items()}}
+    or not (the module reads the others' configuration once); ``probe``: targets to find that of
+    without invoking anything (recover: auto, before it touches a marker)."""
+    found: Dict[str, Any] = {"describe": list(describe), "durable": dict(durable or {}),
+                             "keys": {key: [i.describe() for i in planned] for key, planned in keys.items()}}
+    if probe:
+        found["probe"] = [{"function_name": t.function_name, "qualifier": t.qualifier} for t in probe]
+    return found
 
 
 def unmet(expected: Any, actual: Any, path: str = "") -> Optional[str]:

@@ -869,11 +869,13 @@ def main() -> None:
             for key, planned in (request.get("keys") or {}).items()}
     every = [invocation for planned in keys.values() for invocation in planned]
     check_connection(module, every)
-    if not keys and not request.get("describe"):
+    if not keys and not request.get("describe") and not request.get("probe"):
         module.exit_json(changed=False, invocations=[], outcomes={})
     workers = max(1, min(module.params["max_concurrency"], len(keys)))
     client = lambda_client(module, module.params["timeout"], workers)
     durable = durability(module, client, request.get("durable") or {})
+    for entry in request.get("probe") or []:
+        durable.of(Target(str(entry["function_name"]), str(entry["qualifier"])))
     answer: Dict[str, Any] = {}
     if request.get("describe"):
         answer["function"] = describe_function(module, client, list(request["describe"]), durable)

@@ -20,6 +20,7 @@ from dataclasses import replace
 
 from ansible_collections.cloudhooks.aws.plugins.module_utils.options import ASSUME_DONE
 from ansible_collections.cloudhooks.aws.plugins.module_utils.options import RETRY
+from ansible_collections.cloudhooks.aws.plugins.module_utils.invocation import Target
 from ansible_collections.cloudhooks.aws.plugins.plugin_utils import documents
 from ansible_collections.cloudhooks.aws.plugins.plugin_utils import notes
 from ansible_collections.cloudhooks.aws.plugins.plugin_utils.jsonvalue import LifecycleError
@@ -40,11 +41,20 @@ def recover_all(runner: Any, slots: List[Slot], how: Optional[str]) -> None:
     if not marked:
         return
     if how not in (RETRY, ASSUME_DONE):
-        if not any(_may_be_durable(runner, slot) for slot in marked):
+        # Before touching any marker (which may be a run's still going): which functions are durable.
+        unknown = sorted({t for slot in marked for t in _targets(slot) if t.name() not in runner.durable},
+                         key=Target.name)
+        if unknown and any(slot.desired.durable is None for slot in marked):
+            runner.call({}, probe=unknown)
+        for slot in marked:
+            slot.not_durable = not _may_be_durable(runner, slot)
+        if all(slot.not_durable for slot in marked):
             raise TaskFailed(refusal(runner, marked), in_flight=_markers(marked))
         how = LAMBDA
     retried: List[Slot] = []
     for slot in marked:
+        if slot.not_durable:
+            continue  # refused below, its marker untouched
         found = slot.marker or {}
         try:
             planned, prior = Record.from_data(found.get("record")), Record.from_data(found.get("prior"))
@@ -76,10 +86,13 @@ def recover_all(runner: Any, slots: List[Slot], how: Optional[str]) -> None:
             slot.record, slot.plan, slot.serial, slot.lookup = slot.current, None, None, False
 
 
+def _targets(slot: Slot) -> List[Target]:
+    return [i.target for i in documents.names_of(slot.marker or {})]
+
+
 def _may_be_durable(runner: Any, slot: Slot) -> bool:
     """Whether the function of a marker's invocations may be durable: not declared or known otherwise."""
-    targets = [i.target.name() for i in documents.names_of(slot.marker or {})]
-    return slot.desired.durable is not False and any(runner.durable.get(name) is not False for name in targets)
+    return slot.desired.durable is not False and any(runner.durable.get(t.name()) is not False for t in _targets(slot))
 
 
 def refuse_if_not_durable(runner: Any, slots: List[Slot]) -> None:

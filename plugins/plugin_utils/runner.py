@@ -24,11 +24,12 @@ A task is a set of records: a task without for_each is one (id ``ID``), a for_ea
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from ansible_collections.cloudhooks.aws.plugins.module_utils.invocation import DONE
 from ansible_collections.cloudhooks.aws.plugins.module_utils.invocation import UNKNOWN
 from ansible_collections.cloudhooks.aws.plugins.module_utils.invocation import Invocation
+from ansible_collections.cloudhooks.aws.plugins.module_utils.invocation import Target
 from ansible_collections.cloudhooks.aws.plugins.module_utils.invocation import request
 from ansible_collections.cloudhooks.aws.plugins.plugin_utils import documents
 from ansible_collections.cloudhooks.aws.plugins.plugin_utils import notes
@@ -160,8 +161,10 @@ class Runner:
 
     # -- the module ----------------------------------------------------------------------------
 
-    def call(self, batch: Mapping[str, List[Invocation]], describe: Optional[List[str]] = None) -> Answer:
-        answer = read_answer(self.module(request(batch, describe=describe or [], durable=self.durable)), list(batch))
+    def call(self, batch: Mapping[str, List[Invocation]], describe: Optional[List[str]] = None,
+             probe: Sequence[Target] = ()) -> Answer:
+        answer = read_answer(self.module(request(batch, describe=describe or [], durable=self.durable, probe=probe)),
+                             list(batch))
         self.warnings.extend(answer.warnings)
         self.invocations.extend(answer.invocations)
         self.durable.update(answer.durable)

@@ -178,6 +178,14 @@ def test_looking_up_a_function_that_is_not_durable_sends_nothing(run_module, stu
     assert (found["kind"], found["not_durable"], found["done"]) == ("not_completed", True, [])
 
 
+@pytest.mark.parametrize("durable", [True, False])
+def test_a_probe_says_whether_functions_are_durable_and_invokes_nothing(run_module, stub, durable):
+    configuration(stub, durable=durable)  # the stub fails the test on any other call (an Invoke)
+    result = run_module(lambda_invocation.main, dict(CONNECTION, _request=request({}, probe=[Target("fn")])))
+    assert not result.get("failed"), result
+    assert (result["durable"], result["invocations"], result["changed"]) == ({"fn:$LATEST": durable}, [], False)
+
+
 # -- the name refused (DurableExecutionAlreadyStartedException) ----------------------------------------
 
 

@@ -142,8 +142,8 @@ def test_a_marker_fails_the_next_run_naming_it_and_check_mode_too(store, run, st
         assert result["in_flight"]["action"] == "create" and result["invocations"] == []
         # Unless the task says the function is not durable, the module is asked whether it is (recover:
         # auto would look the execution up in Lambda); it is not, so nothing is invoked.
-        assert [[entry.get("lookup") for entry in call["keys"][""]] for call in module.calls] == (
-            [] if durable is False else [[True]])
+        assert [(call.get("probe"), call["keys"]) for call in module.calls] == (
+            [] if durable is False else [([{"function_name": "fn", "qualifier": "$LATEST"}], {})])
         assert document(store)["in_flight"] == marker
 
 
