@@ -14,7 +14,6 @@ own stores), one document per id, as the runner writes them.
 """
 from __future__ import annotations
 
-import json
 import sys
 import uuid
 from pathlib import Path

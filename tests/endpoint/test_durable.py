@@ -44,17 +44,6 @@ def handler(event, context):
 """
 
 
-@pytest.fixture(scope="module")
-def endpoint() -> Iterator[str]:
-    with local_lambda.start(host="127.0.0.1", port=0) as server:
-        yield server.endpoint_url
-
-
-@pytest.fixture(scope="module")
-def lam(endpoint: str) -> Any:
-    return local_lambda.client(endpoint)
-
-
 @pytest.fixture
 def fn(endpoint: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[tuple[str, Path]]:
     """A durable function named after the test, with version 1 and the alias `live` -> 1."""

@@ -39,17 +39,6 @@ INVOKE_ERRORS = {
 
 
 @pytest.fixture(scope="module")
-def endpoint() -> Iterator[str]:
-    with local_lambda.start(host="127.0.0.1", port=0) as server:
-        yield server.endpoint_url
-
-
-@pytest.fixture(scope="module")
-def lam(endpoint: str) -> Any:
-    return local_lambda.client(endpoint)
-
-
-@pytest.fixture(scope="module")
 def functions(endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The functions `plain` and `durable` (version 1, alias live -> 1), recording runs in one file."""
     path = tmp_path_factory.mktemp("faults") / "runs.txt"

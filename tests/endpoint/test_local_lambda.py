@@ -16,7 +16,7 @@ import urllib.error
 import urllib.request
 import zipfile
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
@@ -66,17 +66,6 @@ def handler(event, context):
 
 def source(tag: str) -> str:
     return SOURCE.format(tag=tag)
-
-
-@pytest.fixture(scope="module")
-def endpoint() -> Iterator[str]:
-    with local_lambda.start(host="127.0.0.1", port=0) as server:
-        yield server.endpoint_url
-
-
-@pytest.fixture(scope="module")
-def lam(endpoint: str) -> Any:
-    return local_lambda.client(endpoint)
 
 
 def invoke(lam: Any, **kwargs: Any) -> tuple[dict[str, Any], Any]:

@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-from lambda_e2e import VENV_BIN, decode_cached_facts
+from lambda_e2e import VENV_BIN, SavedOutcomes, decode_cached_facts
 
 UTC = datetime.timezone.utc
 PROJECT = Path(__file__).resolve().parent / "awx_project"  # the job template's project
@@ -155,7 +155,7 @@ class FactDatabase:
 
 
 @dataclass
-class Job:
+class Job(SavedOutcomes):
     """One finished AWX-shaped job."""
 
     ident: int
@@ -181,17 +181,9 @@ class Job:
     def output(self) -> str:
         return "job %d (%s, rc %d) in %s\n--- stdout\n%s" % (self.ident, self.status, self.rc, self.private_data_dir, self.stdout)
 
-    def outcome(self, host: str = "localhost") -> Dict[str, Any]:
-        path = self.private_data_dir / "results" / ("%s.json" % host)
-        assert path.is_file(), "no outcome saved for %s\n%s" % (host, self.output)
-        return dict(json.loads(path.read_text(encoding="utf-8")))
-
-    def items(self, host: str = "localhost") -> List[Dict[str, Any]]:
-        outcome = self.outcome(host)
-        return list(outcome["results"]) if "results" in outcome else [outcome]
-
-    def item(self, index: int = 0, host: str = "localhost") -> Dict[str, Any]:
-        return self.items(host)[index]
+    @property
+    def results_dir(self) -> Path:
+        return self.private_data_dir / "results"
 
     def cached_facts(self, host: str = "localhost") -> Dict[str, Any]:
         """What ansible-playbook left in the job's jsonfile cache for ``host``, whatever the file's

@@ -172,20 +172,14 @@ def item_args(function: Function, **options: Any) -> Dict[str, Any]:
 # -- ansible-playbook -------------------------------------------------------------------------
 
 
-@dataclass
-class Run:
-    """One finished ansible-playbook run and the outcomes its playbook saved, per host."""
+class SavedOutcomes:
+    """The outcomes a playbook saved, one JSON file per host in ``results_dir``."""
 
-    args: List[str]
-    rc: int
-    stdout: str
-    stderr: str
     results_dir: Path
-    seconds: float
 
     @property
     def output(self) -> str:
-        return "$ %s\n--- stdout\n%s\n--- stderr\n%s" % (" ".join(self.args), self.stdout, self.stderr)
+        raise NotImplementedError
 
     def outcome(self, host: str = "localhost") -> Dict[str, Any]:
         path = self.results_dir / ("%s.json" % host)
@@ -199,6 +193,22 @@ class Run:
 
     def item(self, index: int = 0, host: str = "localhost") -> Dict[str, Any]:
         return self.items(host)[index]
+
+
+@dataclass
+class Run(SavedOutcomes):
+    """One finished ansible-playbook run and the outcomes its playbook saved, per host."""
+
+    args: List[str]
+    rc: int
+    stdout: str
+    stderr: str
+    results_dir: Path
+    seconds: float
+
+    @property
+    def output(self) -> str:
+        return "$ %s\n--- stdout\n%s\n--- stderr\n%s" % (" ".join(self.args), self.stdout, self.stderr)
 
     def warnings(self, text: str) -> int:
         """How many times a warning containing ``text`` was printed (wrapped lines re-joined)."""

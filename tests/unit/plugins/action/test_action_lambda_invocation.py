@@ -30,7 +30,7 @@ def _lasting_facts(monkeypatch):
 
 
 @pytest.fixture
-def make(stand_in):
+def make(action_of):
     """make(args, ...) -> an action plugin whose module is a stand-in (``action.module``)."""
 
     made = []
@@ -38,19 +38,8 @@ def make(stand_in):
     def build(args: Dict[str, Any], *, check_mode: bool = False, diff: bool = False, uuid: Optional[str] = None,
               **module: Any):
         made.append(args)
-        task = MagicMock()
-        task.args = args
-        task.check_mode, task.diff, task.async_val = check_mode, diff, 0
-        task.delegate_to, task.delegate_facts = None, None
-        task._uuid = uuid or "%s%02d" % (TASK_UUID[:-2], len(made))  # each one another task of the run
-        action = action_plugin.ActionModule(task, connection=MagicMock(), play_context=MagicMock(), loader=None,
-                                            templar=None, shared_loader_obj=None)
-        action.module = stand_in(**module)
-        action._execute_module = MagicMock(side_effect=lambda module_name, module_args, task_vars: action.module(
-            module_args["_request"]))
-        action._display = MagicMock()
-        action._load_name = "cloudhooks.aws.%s" % action.__module__.rsplit(".", 1)[-1]  # the plugin loader sets it
-        return action
+        return action_of(action_plugin, args, module, check_mode=check_mode, diff=diff,
+                         uuid=uuid or "%s%02d" % (TASK_UUID[:-2], len(made)))  # each one another task of the run
 
     return build
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from typing import Any, Dict
-from unittest.mock import MagicMock
 
 import pytest
 
@@ -26,20 +25,9 @@ TASK_VARS = {"inventory_hostname": "localhost", "ansible_facts": {}}
 
 
 @pytest.fixture
-def make(stand_in):
+def make(action_of):
     def build(plugin: Any, args: Dict[str, Any], *, check_mode: bool = False, **module: Any):
-        task = MagicMock()
-        task.args = args
-        task.check_mode, task.diff, task.async_val = check_mode, False, 0
-        task.delegate_to, task.delegate_facts = None, None
-        action = plugin.ActionModule(task, connection=MagicMock(), play_context=MagicMock(), loader=None, templar=None,
-                                     shared_loader_obj=None)
-        action.module = stand_in(**module)
-        action._execute_module = MagicMock(side_effect=lambda module_name, module_args, task_vars: action.module(
-            module_args["_request"]))
-        action._display = MagicMock()
-        action._load_name = "cloudhooks.aws.%s" % action.__module__.rsplit(".", 1)[-1]  # the plugin loader sets it
-        return action
+        return action_of(plugin, args, module, check_mode=check_mode)
 
     return build
 

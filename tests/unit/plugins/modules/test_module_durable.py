@@ -6,7 +6,6 @@ Lambda client (botocore's Stubber checks each request's parameters)."""
 from __future__ import annotations
 
 import io
-import json
 from pathlib import Path
 from typing import Any, Dict, List
 
