@@ -164,7 +164,7 @@ def own_option_names(filename: str) -> List[str]:
     fragments = Path(filename).resolve().parents[1] / "doc_fragments"
     for fragment in doc.get("extends_documentation_fragment") or []:
         if str(fragment).startswith("cloudhooks.aws."):
-            names += list(_documentation(fragments / (str(fragment).split(".")[-1] + ".py")).get("options") or {})
+            names += list(_documentation(fragments / (str(fragment).rsplit(".", maxsplit=1)[-1] + ".py")).get("options") or {})
     return names
 
 

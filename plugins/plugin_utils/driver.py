@@ -68,8 +68,8 @@ def _run(options: Mapping[str, Any], context: Context) -> Dict[str, Any]:
         spec = parse_url(store_url(options.get("record_store"), context.environ or {}))
         aws = {k: v for k, v in options.items() if k in AWS_CONNECTION_OPTIONS and v is not None}
         store = open_store(spec, host=context.host, facts=context.facts, task_uuid=context.task_uuid, aws=aws)
-    facts = store if isinstance(store, FactsStore) else FactsStore(parse_url("facts"), context.host, context.facts,
-                                                                    context.task_uuid)
+    facts = store if isinstance(store, FactsStore) else FactsStore(
+        parse_url("facts"), context.host, context.facts, context.task_uuid)
     adoption = Adoption(context.host, None if facts is store else facts, context.legacy,
                         terraform_source(options, context.resolve))
     keyed_absent = (options.get("for_each") is None and (options.get("state") or PRESENT) != PRESENT

@@ -210,8 +210,7 @@ class Runner:
 
     def record_only(self, slot: Slot) -> None:
         """A plan without invocations: a record-only change, a forget, an adoption, a marker to clear."""
-        the_plan = slot.plan
-        assert the_plan is not None
+        the_plan = slot.the_plan
         slot.result = the_plan.result
         if not (the_plan.store or slot.marker or (slot.adopted_from and not slot.exists and self.store.durable)):
             return
@@ -245,15 +244,13 @@ class Runner:
             active = [slot for slot in active if slot.remaining and slot.kind is None]
 
     def marker_of(self, slot: Slot) -> Dict[str, Any]:
-        assert slot.plan is not None
-        return documents.marker(slot.plan.action, slot.remaining, slot.done, self.final(slot), slot.record,
+        return documents.marker(slot.the_plan.action, slot.remaining, slot.done, self.final(slot), slot.record,
                                 digest_only=slot.desired.record_input == "digest", since=self.now(),
                                 controller=self.controller, serial=slot.serial)
 
     def final(self, slot: Slot) -> Optional[Record]:
         """The record the slot's transition keeps once it succeeds, with the result it returned."""
-        assert slot.plan is not None
-        return slot.plan.with_result(slot.result, self.task_uuid)
+        return slot.the_plan.with_result(slot.result, self.task_uuid)
 
     def _advance(self, slot: Slot, found: Mapping[str, Any]) -> None:
         if found.get("result") is not None:
@@ -279,7 +276,7 @@ class Runner:
         """What a failed record keeps: with the facts nothing (Ansible drops a failed task's facts);
         with a durable store, the marker is removed unless the outcome is unknown."""
         if not self.store.durable:
-            slot.error = notes.fact_failure(str(slot.error), slot.done, len(slot.plan.invocations))  # type: ignore[union-attr]
+            slot.error = notes.fact_failure(str(slot.error), slot.done, len(slot.the_plan.invocations))
             return
         if found.get("not_durable") and slot.recovered:  # recover: auto, not a durable function: as found
             slot.not_durable = True

@@ -59,5 +59,12 @@ class Slot:
         return "" if self.key is None else self.key
 
     @property
+    def the_plan(self) -> Plan:
+        """The plan of a slot that has one (the runner plans a slot before it writes or invokes it)."""
+        if self.plan is None:
+            raise AssertionError("%s has no plan yet" % self.record_id)
+        return self.plan
+
+    @property
     def planned(self) -> List[Invocation]:
         return list(self.plan.invocations) if self.plan is not None and self.kind is None else []

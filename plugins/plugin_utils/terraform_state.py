@@ -57,8 +57,6 @@ STATE_OPTION = "terraform_state"
 SCHEMA_VERSIONS = (0, 1)
 
 
-
-
 @dataclass(frozen=True)
 class Instance:
     """One resource instance of a state, with its attributes as the state holds them."""

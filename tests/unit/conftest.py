@@ -165,8 +165,8 @@ def run() -> Any:
     return run_task_on
 
 
-def run_task_on(store: Any, module: Module, options: Dict[str, Any], *, check_mode: bool = False, facts: Any = None,
-        legacy: Any = None, uuid: str = "uuid-1") -> Dict[str, Any]:
+def run_task_on(store: Any, module: Module, options: Dict[str, Any], *, check_mode: bool = False,
+                facts: Any = None, legacy: Any = None, uuid: str = "uuid-1") -> Dict[str, Any]:
     """One task, as the action plugin runs it: the task's result (and the ``ansible_facts`` it sets)."""
     wanted = dict({"function_name": "fn", "id": "t", "lifecycle_scope": "CRUD"}, **options)
     facts = store._facts if isinstance(store, FactsStore) else (facts or {})  # pylint: disable=protected-access
