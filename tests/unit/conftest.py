@@ -13,6 +13,7 @@ from typing import Any, Callable, Dict, Iterator, List, Optional
 import pytest
 
 from ansible.module_utils import basic
+from ansible.module_utils.common import warnings
 from ansible_collections.cloudhooks.aws.plugins.plugin_utils.driver import Context
 from ansible_collections.cloudhooks.aws.plugins.plugin_utils.driver import run_task
 from ansible_collections.cloudhooks.aws.plugins.plugin_utils.stores.base import parse_url
@@ -42,15 +43,24 @@ class ModuleExit(Exception):
 
 @pytest.fixture
 def run_module(monkeypatch):
-    """run_module(main, args) -> the module's result dict (failed=True on fail_json)."""
+    """run_module(main, args) -> the module's result dict (failed=True on fail_json), with the
+    module's warnings as ``warnings`` (as ansible-core's own exit_json adds them)."""
+
+    def with_warnings(kwargs: Dict[str, Any]) -> Dict[str, Any]:
+        found = [str(w) for w in warnings.get_warning_messages()]
+        if found and "warnings" not in kwargs:
+            kwargs["warnings"] = found
+        return kwargs
 
     def exit_json(self, **kwargs: Any) -> None:
         kwargs.setdefault("changed", False)
-        raise ModuleExit(kwargs)
+        raise ModuleExit(with_warnings(kwargs))
 
     def fail_json(self, msg: str = "", **kwargs: Any) -> None:
         kwargs.update(failed=True, msg=msg)
-        raise ModuleExit(kwargs)
+        raise ModuleExit(with_warnings(kwargs))
+
+    warnings._global_warnings.clear()  # pylint: disable=protected-access  # what earlier tests warned
 
     monkeypatch.setattr(basic.AnsibleModule, "exit_json", exit_json)
     monkeypatch.setattr(basic.AnsibleModule, "fail_json", fail_json)
