@@ -40,14 +40,17 @@ class NotDurable(Exception):
 
 class Durability:
     """Which targets are durable functions: declared by the task (``durable``), known from the
-    request, else read once per target from its configuration (GetFunctionConfiguration)."""
+    request, else read once per target from its configuration (GetFunctionConfiguration). A
+    botocore older than durable functions drops ``DurableConfig`` from what it parses: with
+    ``raw`` the answer's body is read instead, so that such a function is still recognised."""
 
     def __init__(self, client: Any, declared: Optional[bool], known: Mapping[str, bool],
-                 warn: Callable[[str], None]) -> None:
+                 warn: Callable[[str], None], raw: bool = False) -> None:
         self.client = client
         self.declared = declared
         self.known: Dict[str, bool] = dict(known)
         self.warn = warn
+        self.raw = raw
         self.lock = threading.Lock()
 
     def __call__(self, invocation: Invocation) -> bool:
@@ -62,6 +65,14 @@ class Durability:
             return self.known[target.name()]
 
     def _read(self, target: Target) -> bool:
+        bodies: list = []
+
+        def keep_body(http_response: Any = None, **_kwargs: Any) -> None:
+            bodies.append(getattr(http_response, "content", None))
+
+        event = "after-call.lambda.GetFunctionConfiguration"
+        if self.raw:
+            self.client.meta.events.register(event, keep_body)
         try:
             configuration = self.client.get_function_configuration(
                 aws_retry=True, FunctionName=target.function_name, Qualifier=target.qualifier)
@@ -72,7 +83,19 @@ class Durability:
                           "not. Give durable: true or false to skip this read (it needs "
                           "lambda:GetFunctionConfiguration)." % (target.describe(), code))
             return False
-        return bool(configuration.get("DurableConfig"))
+        finally:
+            if self.raw:
+                self.client.meta.events.unregister(event, keep_body)
+        return bool(configuration.get("DurableConfig")) or any(_durable_in(body) for body in bodies)
+
+
+def _durable_in(body: Any) -> bool:
+    """Whether a GetFunctionConfiguration answer's body, as sent, holds a DurableConfig."""
+    try:
+        found = json.loads(body) if body else None
+    except (TypeError, ValueError):
+        return False
+    return isinstance(found, dict) and bool(found.get("DurableConfig"))
 
 
 def execution(client: Any, invocation: Invocation) -> Optional[Dict[str, Any]]:

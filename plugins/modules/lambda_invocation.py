@@ -323,8 +323,9 @@ options:
         C(GetFunctionConfiguration), which needs C(lambda:GetFunctionConfiguration); a denied read warns and the
         function is taken as not durable). V(true) or V(false) skips the read.
       - A durable function must be invoked with a qualifier; O(qualifier=$LATEST) is one.
-      - Needs botocore 1.42.1 or later; with V(true) an older botocore is a clear error, and when not set an
-        older botocore warns and invokes without a name.
+      - Needs botocore 1.42.1 or later. With an older botocore, a durable function (declared with V(true), or
+        found to be one in its configuration as Lambda sent it) fails the task before anything is invoked,
+        naming the botocore needed; V(false) invokes it without a name.
     type: bool
     version_added: 0.2.0
   expect_result:
@@ -771,6 +772,7 @@ diff:
 from typing import Any, Dict, List
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import gather_sdk_versions
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.cloudhooks.aws.plugins.module_utils.durable import Durability
@@ -827,20 +829,31 @@ def check_connection(module: AnsibleAWSModule, planned: List[Invocation]) -> Non
     if any(invocation.target.tenant_id for invocation in planned):
         module.require_botocore_at_least(BOTOCORE_FOR_TENANT_ID, reason="to send tenant_id (Lambda's TenantId)")
     if planned and module.params["durable"]:
-        module.require_botocore_at_least(BOTOCORE_FOR_DURABLE, reason="to invoke a durable function by its execution "
-                                         "name (durable: true); this botocore cannot send DurableExecutionName")
+        require_durable_botocore(module, "the function (durable: true)")
 
 
-def durability(module: AnsibleAWSModule, client: Any, known: Dict[str, bool]) -> Durability:
-    """Which targets are durable functions. A botocore that predates durable functions cannot tell:
-    then none is, with a warning (durable: false silences it)."""
+def require_durable_botocore(module: AnsibleAWSModule, what: str) -> None:
+    """Fail, before anything is invoked, when botocore cannot send a durable function's execution name."""
+    if not module.botocore_at_least(BOTOCORE_FOR_DURABLE):
+        module.fail_json(msg="%s is a durable function: invoking it by its execution name (docs/lifecycle.md, \"Exactly "
+                         "once\") needs botocore>=%s, and this Python has botocore %s. Nothing was invoked. Upgrade "
+                         "botocore, or give durable: false to invoke it without a name (Lambda then cannot tell a "
+                         "retry from a new invocation)." % (what, BOTOCORE_FOR_DURABLE,
+                                                            gather_sdk_versions().get("botocore_version")))
+
+
+def durability(module: AnsibleAWSModule, client: Any, known: Dict[str, bool], planned: List[Invocation]) -> Durability:
+    """Which targets are durable functions. A botocore that predates durable functions cannot send
+    an execution name: a target that is one (read from the configuration's body) fails the task
+    before anything is invoked, naming the botocore needed (durable: false invokes it without one)."""
     declared = module.params["durable"]
-    if declared is None and not module.botocore_at_least(BOTOCORE_FOR_DURABLE):
-        module.warn("botocore is older than %s, which first knows durable functions: this module cannot tell "
-                    "whether %s is one, and invokes it without an execution name. Upgrade botocore, or give "
-                    "durable: false." % (BOTOCORE_FOR_DURABLE, module.params["function_name"]))
-        declared = False
-    return Durability(client, declared, known, module.warn)
+    old = declared is None and not module.botocore_at_least(BOTOCORE_FOR_DURABLE)
+    durable = Durability(client, declared, known, module.warn, raw=old)
+    if old:
+        for target in sorted({invocation.target for invocation in planned}, key=Target.name):
+            if durable.of(target):
+                require_durable_botocore(module, target.describe())
+    return durable
 
 
 def describe_function(module: AnsibleAWSModule, client: Any, parts: List[str], durable: Durability) -> Dict[str, str]:
@@ -873,7 +886,7 @@ def main() -> None:
         module.exit_json(changed=False, invocations=[], outcomes={})
     workers = max(1, min(module.params["max_concurrency"], len(keys)))
     client = lambda_client(module, module.params["timeout"], workers)
-    durable = durability(module, client, request.get("durable") or {})
+    durable = durability(module, client, request.get("durable") or {}, every)
     for entry in request.get("probe") or []:
         durable.of(Target(str(entry["function_name"]), str(entry["qualifier"])))
     answer: Dict[str, Any] = {}

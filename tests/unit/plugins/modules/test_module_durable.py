@@ -5,7 +5,10 @@ Lambda client (botocore's Stubber checks each request's parameters)."""
 
 from __future__ import annotations
 
+import http.server
 import io
+import json
+import threading
 from pathlib import Path
 from typing import Any, Dict, List
 
@@ -19,6 +22,7 @@ from ansible_collections.amazon.aws.plugins.module_utils import cloud
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 from ansible_collections.cloudhooks.aws.plugins.module_utils import lambda_client
+from ansible_collections.cloudhooks.aws.plugins.module_utils.durable import Durability
 from ansible_collections.cloudhooks.aws.plugins.module_utils.invocation import Invocation
 from ansible_collections.cloudhooks.aws.plugins.module_utils.invocation import Target
 from ansible_collections.cloudhooks.aws.plugins.module_utils.invocation import request
@@ -122,12 +126,61 @@ def test_durable_true_needs_a_botocore_that_knows_the_name(run_module, stub, mon
     assert "botocore>=1.42.1" in result["msg"] and "durable" in result["msg"]
 
 
-def test_an_old_botocore_warns_and_invokes_without_a_name(run_module, stub, monkeypatch):
+@pytest.mark.parametrize("durable", [False, True])
+def test_an_old_botocore_refuses_a_durable_function_naming_the_version(run_module, stub, monkeypatch, durable):
     monkeypatch.setattr(AnsibleAWSModule, "botocore_at_least", lambda self, wanted: wanted != "1.42.1")
-    invoked(stub, name=False)
+    configuration(stub, durable=durable)
+    if not durable:
+        invoked(stub, name=False)  # a function that is not durable needs no name: invoked as ever
     result = run_module(lambda_invocation.main, args(planned()))
-    assert the_outcome(result)["kind"] == "done"
-    assert any("older than 1.42.1" in w for w in result.get("warnings", [])), result
+    if durable:
+        assert result["failed"] is True and result["nothing_sent"] is True
+        assert result["msg"].startswith("fn (qualifier $LATEST) is a durable function: invoking it by its execution "
+                                        "name (docs/lifecycle.md, \"Exactly once\") needs botocore>=1.42.1, and this "
+                                        "Python has botocore ")
+        assert "Nothing was invoked" in result["msg"] and "durable: false" in result["msg"]
+    else:
+        assert the_outcome(result)["kind"] == "done" and not result.get("warnings")
+
+
+def test_an_old_botocore_reads_durable_config_from_the_body_it_cannot_parse(tmp_path, monkeypatch):
+    """A botocore whose Lambda model predates durable functions drops DurableConfig from what it
+    parses; the body, as Lambda sent it, still says so."""
+    session = botocore.session.get_session()
+    model = session.get_component("data_loader").load_service_model("lambda", "service-2")
+    del model["shapes"]["FunctionConfiguration"]["members"]["DurableConfig"]
+    folder = tmp_path / "lambda" / model["metadata"]["apiVersion"]
+    folder.mkdir(parents=True)
+    (folder / "service-2.json").write_text(json.dumps(model))
+    old = botocore.session.get_session()
+    old.set_config_variable("data_path", str(tmp_path))
+    body = json.dumps({"FunctionName": "fn", "DurableConfig": {"RetentionPeriodInDays": 7}}).encode()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # GetFunctionConfiguration
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        client = old.create_client("lambda", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x",
+                                   endpoint_url="http://127.0.0.1:%d" % server.server_port)
+        parsed = client.get_function_configuration(FunctionName="fn")
+        assert "DurableConfig" not in parsed  # what such a botocore parses
+        wrapped = RetryingBotoClientWrapper(client, lambda f: f)
+        assert Durability(wrapped, None, {}, print, raw=True).of(Target("fn")) is True
+        assert Durability(wrapped, None, {}, print).of(Target("fn")) is False
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def test_a_denied_read_warns_and_invokes_as_not_durable(run_module, stub):
