@@ -46,6 +46,15 @@ HOME = BUILD / "home"
 nox.options.reuse_venv = "yes"  # the pins decide what is installed; a venv is updated, not rebuilt
 nox.options.error_on_missing_interpreters = True
 nox.options.download_python = "never"  # only PyPI is reachable
+# uv (requirements/nox.txt) makes the sessions' virtualenvs in seconds where pip takes minutes;
+# "--seed" puts pip in them, which ansible-test uses. Without uv, virtualenv and pip as usual.
+nox.options.default_venv_backend = "uv|virtualenv"
+os.environ.setdefault("UV_PYTHON_DOWNLOADS", "never")
+try:
+    import uv  # noqa: F401  pylint: disable=unused-import
+    SEED = ["--seed"]
+except ImportError:
+    SEED = ["--seed"] if shutil.which("uv") else []
 
 
 def _version_key(core: str) -> tuple:
@@ -172,7 +181,7 @@ def _sanity(name: str, core: str, args: Sequence[str], doc: str) -> None:
                         *session.posargs, env=env)
 
     sanity.__doc__ = doc
-    nox.session(name=name, python=core_python(core), tags=["sanity"])(sanity)
+    nox.session(name=name, python=core_python(core), venv_params=SEED, tags=["sanity"])(sanity)
 
 
 if PYLINT_CORE == NEWEST:
@@ -194,7 +203,7 @@ def _units(core: str) -> None:
                         "--color", "no", env=env)
 
     units.__doc__ = "ansible-test units on ansible-core %s (tests/unit)." % core
-    nox.session(name="units-%s" % core, python=core_python(core), tags=["units"])(units)
+    nox.session(name="units-%s" % core, python=core_python(core), venv_params=SEED, tags=["units"])(units)
 
 
 for _core in CORES:
@@ -206,7 +215,7 @@ def units(session: nox.Session) -> None:  # pylint: disable=unused-argument
     """The unit tests on every ansible-core (the units-<core> sessions)."""
 
 
-@nox.session(name="integration", python=core_python(NEWEST))
+@nox.session(name="integration", python=core_python(NEWEST), venv_params=SEED)
 @install_packages(packages=core_req(NEWEST, "e2e"))
 def integration(session: nox.Session) -> None:
     """ansible-test integration lambda_invocation --local (its runme.sh starts the local endpoint)."""
@@ -231,7 +240,7 @@ def _e2e(core: str) -> None:
         })
 
     e2e.__doc__ = "The end-to-end suite (pytest tests/integration) on ansible-core %s." % core
-    nox.session(name="e2e-%s" % core, python=core_python(core), tags=["e2e"])(e2e)
+    nox.session(name="e2e-%s" % core, python=core_python(core), venv_params=SEED, tags=["e2e"])(e2e)
 
 
 E2E_CORES = sorted({NEWEST, OLDEST}, key=_version_key, reverse=True)
@@ -239,21 +248,21 @@ for _core in E2E_CORES:
     _e2e(_core)
 
 
-@nox.session(name="endpoint", python=core_python(NEWEST))
+@nox.session(name="endpoint", python=core_python(NEWEST), venv_params=SEED)
 @install_packages(packages=core_req(NEWEST, "e2e"))
 def endpoint(session: nox.Session) -> None:
     """The local Lambda endpoint's own tests (pytest tests/endpoint)."""
     pytest(session, "tests/endpoint")
 
 
-@nox.session(name="scripts", python=core_python(NEWEST))
+@nox.session(name="scripts", python=core_python(NEWEST), venv_params=SEED)
 @install_packages(packages=core_req(NEWEST, "test-common", "docs"))
 def scripts(session: nox.Session) -> None:
     """The tests of the project's own scripts (pytest tests/scripts)."""
     pytest(session, "tests/scripts")
 
 
-@nox.session(name="ee", python=core_python(NEWEST))
+@nox.session(name="ee", python=core_python(NEWEST), venv_params=SEED)
 @install_packages(packages=core_req(NEWEST, "ee"))
 def ee(session: nox.Session) -> None:
     """Execution environments: ansible-builder create from examples/execution-environment.yml (pytest tests/ee)."""
@@ -264,7 +273,7 @@ def ee(session: nox.Session) -> None:
 # ---------------------------------------------------------------------------------------------
 # Release checks that antsibull-nox has no session for.
 
-@nox.session(name="changelog", python=core_python(NEWEST))
+@nox.session(name="changelog", python=core_python(NEWEST), venv_params=SEED)
 @install_packages(packages=core_req(NEWEST, "changelog"))
 def changelog(session: nox.Session) -> None:
     """antsibull-changelog lint, and CHANGELOG.md is what changelogs/changelog.yaml renders to."""
@@ -283,16 +292,18 @@ def changelog(session: nox.Session) -> None:
         session.error("CHANGELOG.md is not what changelogs/changelog.yaml gives: run antsibull-changelog generate")
 
 
-@nox.session(name="docs", python=core_python(NEWEST))
+@nox.session(name="docs", python=core_python(NEWEST), venv_params=SEED)
 @install_packages(packages=core_req(NEWEST, "docs"))
 def docs(session: nox.Session) -> None:
-    """docs/lambda_invocation.md is what the module's documentation renders to (scripts/gen_docs.py)."""
+    """docs/lambda_invocation.md is what the module's documentation renders to (scripts/gen_docs.py; -- --write writes it)."""
     prepared = collections_for(session, NEWEST)
-    session.run("python", "scripts/gen_docs.py", "--check", "--collections-path", str(prepared.current_place),
-                *session.posargs)
+    # `nox -s docs -- --write` writes the page instead of checking it.
+    check = [] if "--write" in session.posargs else ["--check"]
+    session.run("python", "scripts/gen_docs.py", *check, "--collections-path", str(prepared.current_place),
+                *[arg for arg in session.posargs if arg != "--write"])
 
 
-@nox.session(name="installed", python=core_python(NEWEST))
+@nox.session(name="installed", python=core_python(NEWEST), venv_params=SEED)
 @install_packages(packages=core_req(NEWEST, "e2e"))
 def installed(session: nox.Session) -> None:
     """From the built tarball, installed beside its dependencies: ansible-doc reads it, module_defaults
@@ -347,18 +358,18 @@ def _check_tarball(session: nox.Session, tarball: Path) -> None:
 # ---------------------------------------------------------------------------------------------
 # What the README's first command and the benchmarks run.
 
-@nox.session(name="demo", python=core_python(NEWEST), default=False)
+@nox.session(name="demo", python=core_python(NEWEST), venv_params=SEED, default=False)
 def demo(session: nox.Session) -> None:
     """scripts/demo: the local endpoint and examples/demo.yml (create, no change, update, delete)."""
-    # pip's own progress, not nox's silence: the first run downloads for a minute or two.
-    for requirements in core_req(NEWEST, "e2e"):
-        session.install("--progress-bar", "on", *requirements.get_pip_install_args(), silent=False)
+    # The installer's own output, not nox's silence: the first run downloads for a while.
+    args = [arg for requirements in core_req(NEWEST, "e2e") for arg in requirements.get_pip_install_args()]
+    session.install(*args, silent=False)
     prepared = collections_for(session, NEWEST)
     session.run("bash", "scripts/demo_steps", external=True,
                 env={"DEMO_PYTHON": str(Path(session.bin) / "python"), "DEMO_COLLECTIONS_PATH": str(prepared.current_place)})
 
 
-@nox.session(name="bench", python=core_python(NEWEST), default=False)
+@nox.session(name="bench", python=core_python(NEWEST), venv_params=SEED, default=False)
 @install_packages(packages=core_req(NEWEST, "e2e"))
 def bench(session: nox.Session) -> None:
     """bench/bench.py (bench/run): the benchmarks, as ratios; --smoke checks only (nox -s bench -- --smoke)."""
