@@ -120,6 +120,10 @@ def _collection_tarballs() -> None:
         stamp.write_text(digest)
 
 
+# Only the collections antsibull-nox.toml names: not those ansible-galaxy finds installed in the
+# user's ~/.ansible/collections or elsewhere.
+os.environ.setdefault("ANTSIBULL_NOX_IGNORE_INSTALLED_COLLECTIONS", "true")
+
 if not {"-l", "--list", "--list-sessions", "--json", "--help", "-h", "--version"} & set(sys.argv):
     _collection_tarballs()
 
@@ -229,10 +233,15 @@ def integration(session: nox.Session) -> None:
 # ---------------------------------------------------------------------------------------------
 # The project's own pytest suites.
 
+# What the examples and the end-to-end tests use beside amazon.aws (tests/integration/requirements.yml):
+# community.general's archive module (examples/deploy_function.yml) and redis cache plugin.
+EXAMPLES_NEED = ["community.general"]
+
+
 def _e2e(core: str) -> None:
     @install_packages(packages=core_req(core, "e2e"))
     def e2e(session: nox.Session) -> None:
-        prepared = collections_for(session, core, extra=["community.general"])  # its redis cache plugin
+        prepared = collections_for(session, core, extra=EXAMPLES_NEED)
         pytest(session, "tests/integration", env={
             "CLOUDHOOKS_CORE": core,
             "CLOUDHOOKS_VENV_BIN": str(Path(session.bin)),
@@ -309,7 +318,7 @@ def installed(session: nox.Session) -> None:
     """From the built tarball, installed beside its dependencies: ansible-doc reads it, module_defaults
     for group/cloudhooks.aws.aws reach the module (a stand-in endpoint checks the requests), and the
     demo runs (scripts/demo_steps)."""
-    prepared = collections_for(session, NEWEST)
+    prepared = collections_for(session, NEWEST, extra=EXAMPLES_NEED)
     tmp = Path(session.create_tmp())
     dist, place = tmp / "dist", tmp / "installed"
     for path in (dist, place):
@@ -364,7 +373,7 @@ def demo(session: nox.Session) -> None:
     # The installer's own output, not nox's silence: the first run downloads for a while.
     args = [arg for requirements in core_req(NEWEST, "e2e") for arg in requirements.get_pip_install_args()]
     session.install(*args, silent=False)
-    prepared = collections_for(session, NEWEST)
+    prepared = collections_for(session, NEWEST, extra=EXAMPLES_NEED)
     session.run("bash", "scripts/demo_steps", external=True,
                 env={"DEMO_PYTHON": str(Path(session.bin) / "python"), "DEMO_COLLECTIONS_PATH": str(prepared.current_place)})
 
