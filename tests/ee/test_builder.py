@@ -50,7 +50,7 @@ def test_collection_declares_its_requirements_as_ansible_builder_reads_them() ->
 def test_create_writes_a_build_context_with_both_collections(tmp_path: Path) -> None:
     context = tmp_path / "context"
     subprocess.run([BUILDER, "create", "--file", str(ROOT / "examples" / "execution-environment.yml"),
-                    "--context", str(context), "-v", "3"], check=True)
+                    "--context", str(context), "--output-filename", "Containerfile", "-v", "3"], check=True)
     containerfile = (context / "Containerfile").read_text(encoding="utf-8")
     galaxy = yaml.safe_load((context / "_build" / "requirements.yml").read_text(encoding="utf-8"))
     names = [entry["name"] for entry in galaxy["collections"]]
