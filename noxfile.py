@@ -319,7 +319,7 @@ def installed(session: nox.Session) -> None:
     for group/cloudhooks.aws.aws reach the module (a stand-in endpoint checks the requests), and the
     demo runs (scripts/demo_steps)."""
     prepared = collections_for(session, NEWEST, extra=EXAMPLES_NEED)
-    tmp = Path(session.create_tmp())
+    tmp = Path(session.create_tmp()).resolve()
     dist, place = tmp / "dist", tmp / "installed"
     for path in (dist, place):
         shutil.rmtree(path, ignore_errors=True)
@@ -333,7 +333,9 @@ def installed(session: nox.Session) -> None:
         if namespace_dir.name != "cloudhooks":
             (place / "ansible_collections" / namespace_dir.name).symlink_to(namespace_dir)
     session.run("ansible-galaxy", "collection", "list", env=env)
-    doc = session.run("ansible-doc", "--json", "cloudhooks.aws.lambda_invocation", env=env, silent=True)
+    session.run("ansible-doc", "cloudhooks.aws.lambda_invocation", env=env)
+    doc = subprocess.run([str(Path(session.bin) / "ansible-doc"), "--json", "cloudhooks.aws.lambda_invocation"],
+                         env={**os.environ, **env}, capture_output=True, text=True, check=True).stdout
     checked = subprocess.run([str(Path(session.bin) / "python"), "scripts/check_ansible_doc.py", str(place) + "/"],
                              input=doc, text=True, check=False)
     if checked.returncode:
