@@ -394,10 +394,16 @@ def bench(session: nox.Session) -> None:
     link.parent.mkdir(parents=True, exist_ok=True)
     link.symlink_to(prepared.current_place)
     # Figure 7 compares the newest core with 2.19, from a venv of its own.
-    old = Path(session.virtualenv.location) / "ansible-2.19"
+    old = Path(session.virtualenv.location).resolve() / "ansible-2.19"
     old_python = old / "bin" / "python"
-    if not old_python.is_file():
-        session.run(shutil.which("python" + core_python("2.19")) or "python3", "-m", "venv", str(old), external=True)
-    session.run(str(old_python), "-m", "pip", "install", "-q", "-r", "requirements/ansible-2.19.txt",
-                "-r", "requirements/test-common.txt", external=True)
+    requirements = ["-r", "requirements/ansible-2.19.txt", "-r", "requirements/test-common.txt"]
+    uv = shutil.which("uv", path=str(Path(sys.executable).parent)) or shutil.which("uv")
+    if uv:
+        if not old_python.is_file():
+            session.run(uv, "venv", "-q", "--python", core_python("2.19"), str(old), external=True)
+        session.run(uv, "pip", "install", "-q", "--python", str(old_python), *requirements, external=True)
+    else:
+        if not old_python.is_file():
+            session.run(shutil.which("python" + core_python("2.19")) or "python3", "-m", "venv", str(old), external=True)
+        session.run(str(old_python), "-m", "pip", "install", "-q", *requirements, external=True)
     session.run("python", "bench/bench.py", *session.posargs, env={"CLOUDHOOKS_BENCH_OLD_PYTHON": str(old_python)})

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
 from pathlib import Path
 from typing import Dict, List
 
@@ -72,6 +73,7 @@ def measure(b: Harness) -> None:
 
 
 def _core_of(python: Path) -> str:
-    """The ansible-core version of a venv named .build/venv-<core>."""
-    name = Path(python).parent.parent.name
-    return name[len("venv-"):] if name.startswith("venv-") else name
+    """The ansible-core version (major.minor) installed for that Python."""
+    found = subprocess.run([str(python), "-c", "from ansible.release import __version__; print(__version__)"],
+                           capture_output=True, text=True, check=True).stdout.strip()
+    return ".".join(found.split(".")[:2])
