@@ -130,6 +130,14 @@ if not {"-l", "--list", "--list-sessions", "--json", "--help", "-h", "--version"
 antsibull_nox.load_antsibull_nox_toml()
 
 
+@nox.session(name="collections", python=False, default=False)
+def collections(session: nox.Session) -> None:
+    """The collection tarballs antsibull-nox.toml names, from the `ansible` wheels (every nox run
+    but a listing makes the missing ones; scripts/test's setup stage runs this)."""
+    for path in sorted((BUILD / "galaxy").glob("*/*.tar.gz")):
+        session.log(str(path.relative_to(ROOT)))
+
+
 def collections_for(session: nox.Session, core: str, extra: Sequence[str] = ()):
     """This collection with its dependencies (and `extra`) as `core` is tested with them, in an
     ansible_collections/ tree outside the repository (ansible-test and ansible-doc want that)."""
