@@ -109,13 +109,14 @@ def _collection_tarballs() -> None:
     config = ROOT / "antsibull-nox.toml"
     subprocess.run([sys.executable, str(ROOT / "scripts" / "lay_out_collections.py"), "--galaxy-tarballs", str(config)],
                    check=True)
-    # antsibull-nox keeps the collections it extracted per core in .nox/.cache/collections and does
-    # not look at the sources again once one is there: start afresh when the sources change.
-    cache = ROOT / ".nox" / ".cache" / "collections"
-    stamp = ROOT / ".nox" / ".cache" / "collection-sources.sha256"
+    # antsibull-nox keeps what it downloaded and extracted in .nox/.cache and does not look at a
+    # source again once a collection is extracted for a core: start afresh when the sources change.
+    cache = ROOT / ".nox" / ".cache"
+    stamp = cache / "collection-sources.sha256"
     digest = hashlib.sha256(config.read_bytes()).hexdigest()
     if not stamp.is_file() or stamp.read_text() != digest:
-        shutil.rmtree(cache, ignore_errors=True)
+        for name in ("downloaded", "extracted"):
+            shutil.rmtree(cache / name, ignore_errors=True)
         stamp.parent.mkdir(parents=True, exist_ok=True)
         stamp.write_text(digest)
 
@@ -156,7 +157,7 @@ def ansible_test_env(session: nox.Session) -> Dict[str, str]:
         "import types\n"
         "from ansible_test._internal.python_requirements import get_venv_packages\n"
         "print(get_venv_packages(types.SimpleNamespace(version='%d.%d' % __import__('sys').version_info[:2]))['pip'])",
-        silent=True, log=False).strip()
+        silent=True, log=False).strip().splitlines()[-1]
     cache = HOME / ".ansible" / "test" / "cache"
     cache.mkdir(parents=True, exist_ok=True)
     shutil.copy(ROOT / "scripts" / "get_pip_stand_in.py", cache / ("get_pip_%s.py" % pip_version.replace(".", "_")))
