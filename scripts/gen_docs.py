@@ -9,8 +9,8 @@ page and fails, showing a diff, when the committed file differs. Ansible's marku
 MarkdownCells below only decides how each part looks in Markdown.
 
 ansible-doc is the one beside this Python (the project's venv) unless --ansible-doc says
-otherwise; collections are looked up in --collections-path (default .build/collections, which
-scripts/setup lays out: this collection beside amazon.aws).
+otherwise; collections are looked up in --collections-path (nox -s docs passes the tree
+antsibull-nox lays out: this collection beside amazon.aws).
 """
 
 from __future__ import annotations
@@ -404,8 +404,8 @@ def check(output: Path, page: str) -> int:
         fromfile="%s (committed)" % output, tofile="%s (from the module)" % output,
     )
     sys.stderr.write("".join(diff))
-    sys.stderr.write("gen_docs: %s is out of date with the module; run scripts/gen_docs.py with the main venv's "
-                     "Python (.build/venv-*/bin/python)\n" % output)
+    sys.stderr.write("gen_docs: %s is out of date with the module; write it again with: "
+                     "scripts/nox -s docs -- --write\n" % output)
     return 1
 
 

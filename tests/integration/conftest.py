@@ -3,9 +3,8 @@
 """End-to-end fixtures: one local Lambda endpoint per session, recorder functions, playbook runs
 with their own fact cache, a Redis server of our own, and the 65-second run started early.
 
-Run from the repository root, after scripts/setup (the newest core; add the oldest to run the
-suite on it too, with CLOUDHOOKS_CORE=2.18):
-    .build/venv-2.21/bin/python -m pytest tests/integration -q
+Run with nox, which installs the core and lays out the collections (see lambda_e2e.py):
+    scripts/nox -s e2e-2.22          # or e2e-2.18; nox -s e2e-2.22 -- -k crud passes pytest arguments
 The helpers are in lambda_e2e.py; the playbooks in targets/lambda_invocation/.
 """
 
@@ -32,9 +31,10 @@ LONG_TEST = "test_function_running_past_botocore_read_timeout_is_invoked_once"
 
 @pytest.fixture(scope="session")
 def collections_path() -> Path:
-    """.build/collections, with the copy of this collection refreshed from the working tree."""
+    """The collection tree, with the copy of this collection refreshed from the working tree."""
     if not (VENV_BIN / "ansible-playbook").is_file() or not (COLLECTIONS / "ansible_collections/amazon/aws").is_dir():
-        pytest.fail("the build is missing: run scripts/setup %s first" % CORE, pytrace=False)
+        pytest.fail("no ansible-playbook in %s or no amazon.aws in %s: run the suite with nox -s e2e-%s"
+                    % (VENV_BIN, COLLECTIONS, CORE), pytrace=False)
     subprocess.run(
         [str(VENV_BIN / "python"), str(ROOT / "scripts" / "lay_out_collections.py"),
          "--self", str(ROOT), "--dest", str(COLLECTIONS)],

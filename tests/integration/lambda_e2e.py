@@ -4,9 +4,9 @@
 
 - Functions / Function: recorder functions (targets/lambda_invocation/files/recorder.py) deployed
   to the local endpoint, with what each received and the endpoint's Invoke counts for it.
-- Ansible / Run: ansible-playbook runs of the target's playbooks (the newest ansible-core, or the
-  one CLOUDHOOKS_CORE names, from .build/venv-<core>) with a fact cache of their own; each run's playbook saves its registered
-  outcome per host as JSON, which Run reads back.
+- Ansible / Run: ansible-playbook runs of the target's playbooks (nox -s e2e-<core> says which
+  ansible-core, from where, with which collections: see CORE below) with a fact cache of their
+  own; each run's playbook saves its registered outcome per host as JSON, which Run reads back.
 
 Nothing here calls real AWS: every run gets dummy credentials, the endpoint URL in its extra vars
 (module_defaults) and in AWS_ENDPOINT_URL, and no AWS config files.
@@ -31,24 +31,18 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _core_files() -> Dict[str, Path]:
-    """requirements/ansible-<core>.txt per supported core (see scripts/lib/cores.sh)."""
+    """requirements/ansible-<core>.txt per supported core (see noxfile.py)."""
     found = {p.name[len("ansible-"):-len(".txt")]: p for p in (ROOT / "requirements").glob("ansible-*.txt")}
     return dict(sorted(found.items(), key=lambda item: tuple(int(n) for n in item[0].split("."))))
 
 
-def _collections_tree(core_file: Path) -> Path:
-    """The ansible_collections/ parent a core is tested with: its "# collections: NAME.txt" header."""
-    for line in core_file.read_text(encoding="utf-8").splitlines():
-        if line.startswith("# collections:"):
-            return ROOT / ".build" / line.split(":", 1)[1].strip()[: -len(".txt")]
-    raise RuntimeError("%s has no '# collections:' line" % core_file)
-
-
-# The ansible-core the playbooks run on: CLOUDHOOKS_CORE (scripts/test runs the suite on the newest
-# and the oldest supported core), else the newest. The tests themselves run in the newest's venv.
+# The ansible-core the playbooks run on, and where: nox -s e2e-<core> sets CLOUDHOOKS_CORE, the
+# session's bin directory (CLOUDHOOKS_VENV_BIN: ansible-playbook, and the Python the tests run in)
+# and the ansible_collections/ parent antsibull-nox laid out for that core (CLOUDHOOKS_COLLECTIONS:
+# this collection beside amazon.aws and community.general).
 CORE = os.environ.get("CLOUDHOOKS_CORE") or list(_core_files())[-1]
-VENV_BIN = ROOT / ".build" / ("venv-%s" % CORE) / "bin"
-COLLECTIONS = _collections_tree(_core_files()[CORE])
+VENV_BIN = Path(os.environ.get("CLOUDHOOKS_VENV_BIN") or Path(sys.executable).parent)
+COLLECTIONS = Path(os.environ.get("CLOUDHOOKS_COLLECTIONS") or ROOT / ".build" / "collections")
 TARGET = ROOT / "tests" / "integration" / "targets" / "lambda_invocation"
 INVENTORY = TARGET / "inventory"
 RECORDER_SOURCE = (TARGET / "files" / "recorder.py").read_text(encoding="utf-8")
