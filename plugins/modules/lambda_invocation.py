@@ -48,6 +48,9 @@ description:
     after an invocation of the same run succeeded reports C(changed=true).
 author:
   - cloudhooks.aws contributors (@cloudhooks)
+requirements:
+  - botocore >= 1.42.1 to invoke a durable function by its execution name (see O(durable)), and >= 1.41.0
+    for O(tenant_id). Older releases that amazon.aws accepts work for everything else.
 options:
   function_name:
     description:

@@ -13,11 +13,12 @@ What carries a record from one job to the next:
   starts without records. ansible-core 2.22 writes ``<host>`` as plain JSON again when the
   jsonfile cache's ``persist_metadata`` is off (ANSIBLE_CACHE_JSONFILE_PERSIST_METADATA=false,
   which the facts tests put in the job's environment). The tests assert what the core under test
-  (CLOUDHOOKS_CORE) does; run them with CLOUDHOOKS_CORE=2.18 to see the facts store work under AWX.
+  (CLOUDHOOKS_CORE) does; run them on 2.18 (``scripts/nox -s e2e-2.18``) to see the facts store
+  work under AWX.
 - a ``file://`` or ``s3://`` store: the store itself, whatever the fact cache did.
 
-Run from the repository root after scripts/setup:
-    .build/venv-2.21/bin/python -m pytest tests/integration/test_awx_runner.py -q -p no:cacheprovider
+Run from the repository root:
+    scripts/nox -s e2e-2.22 -- tests/integration/test_awx_runner.py
 """
 
 from __future__ import annotations
