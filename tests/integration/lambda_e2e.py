@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -45,6 +47,15 @@ VENV_BIN = Path(os.environ.get("CLOUDHOOKS_VENV_BIN") or Path(sys.executable).pa
 COLLECTIONS = Path(os.environ.get("CLOUDHOOKS_COLLECTIONS") or ROOT / ".build" / "collections")
 TARGET = ROOT / "tests" / "integration" / "targets" / "lambda_invocation"
 INVENTORY = TARGET / "inventory"
+
+# Which tests run on which core. The newest core runs every test. The oldest runs those whose
+# outcome can depend on ansible-core: facts and the fact cache, check and diff mode, loops, hosts
+# and delegation, no_log and warnings, how a failed or killed module's result reaches the action
+# plugin, AWX. A test marked ``newest_core_only`` exercises what the record stores, the module and
+# Lambda do once the action plugin has its task (races between controllers, kill -9 and recover,
+# durable executions, Terraform state): the same code on every core, so run once, on the newest.
+newest_core_only = pytest.mark.skipif(
+    CORE != list(_core_files())[-1], reason="does not depend on ansible-core: runs on the newest core only")
 RECORDER_SOURCE = (TARGET / "files" / "recorder.py").read_text(encoding="utf-8")
 
 sys.path.insert(0, str(ROOT / "tools"))

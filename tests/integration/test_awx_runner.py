@@ -31,7 +31,7 @@ from typing import Any, Dict, List, Optional
 import pytest
 
 from awx_jobs import Awx, FactDatabase
-from lambda_e2e import CORE, compact, fact_name, item_args, local_lambda
+from lambda_e2e import CORE, compact, item_args, local_lambda, newest_core_only, record_in_facts
 
 # AWX's files reach ansible-playbook, and ansible-playbook's reach AWX, up to ansible-core 2.18,
 # and again from 2.22 on with the jsonfile cache's persist_metadata off (FACTS_ENV).
@@ -40,12 +40,6 @@ AWX_FACTS_REACH_THE_JOB = _CORE < (2, 19) or _CORE >= (2, 22)
 # What docs/state.md tells AWX users of the facts store to put in the job's environment:
 # ansible-core 2.22's jsonfile then writes <host> as plain JSON again; 2.21 and older ignore it.
 FACTS_ENV = {"ANSIBLE_CACHE_JSONFILE_PERSIST_METADATA": "false"}
-
-# What AWX does with facts depends on the core; what a durable store does does not (and
-# test_record_stores.py runs the stores on every core): those tests run on the newest core only.
-_NEWEST = max(tuple(int(n) for n in p.name[len("ansible-"):-len(".txt")].split("."))
-              for p in (Path(__file__).resolve().parents[2] / "requirements").glob("ansible-*.txt"))
-newest_core_only = pytest.mark.skipif(_CORE != _NEWEST, reason="the same on every core: run on the newest only")
 
 GOLD = {"tenant": "acme", "plan": "gold"}
 PLATINUM = {"tenant": "acme", "plan": "platinum"}
@@ -65,11 +59,6 @@ def tenants(fn: Any, **for_each: Dict[str, Any]) -> List[Dict[str, Any]]:
 def sent_to(fn: Any, tenant: str) -> List[str]:
     """The events of one tenant, in order (the keys of one for_each run are invoked concurrently)."""
     return [e for e in fn.events() if json.loads(e).get("tenant") == tenant]
-
-
-def record_in(facts: Dict[str, Any], record_id: str) -> Optional[Dict[str, Any]]:
-    value = facts.get(fact_name(record_id))
-    return dict(json.loads(value)) if value else None
 
 
 # -- the facts store --------------------------------------------------------------------------
@@ -93,11 +82,11 @@ def test_facts_store_second_job_invokes_nothing_until_the_facts_outlive_awx_fact
     assert first.status == "successful", first.output
     assert first.item()["action"] == "create"
     assert fn.events() == [payload(GOLD)]
-    assert record_in(first.cached_facts(), "tenant")["input"] == GOLD  # the job's own cache has it
+    assert record_in_facts(first.cached_facts(), "tenant")["input"] == GOLD  # the job's own cache has it
     if AWX_FACTS_REACH_THE_JOB:
         assert [p.name for p in first.fact_cache.iterdir()] == ["localhost"]
         assert first.facts.updated == ["localhost"]  # changed during the job: AWX saves it
-        assert record_in(awx.db.facts(), "tenant")["input"] == GOLD
+        assert record_in_facts(awx.db.facts(), "tenant")["input"] == GOLD
     else:
         assert [p.name for p in first.fact_cache.iterdir()] == ["s1_localhost"]
         assert first.facts.updated == [] and awx.db.facts() == {}  # AWX looks at fact_cache/localhost only
@@ -160,12 +149,12 @@ def test_facts_store_a_failed_key_fails_the_job_and_awx_keeps_the_facts_from_bef
         assert sent_to(fn, "acme") == [payload(GOLD), payload(PLATINUM, "update", GOLD)]
         assert second.facts.unmodified == ["localhost"] and second.facts.updated == []
         assert awx.db.facts() == saved_after_first
-        assert record_in(awx.db.facts(), "tenants[acme]")["input"] == GOLD  # not what was sent last
+        assert record_in_facts(awx.db.facts(), "tenants[acme]")["input"] == GOLD  # not what was sent last
     else:
         assert item["actions"] == {"acme": "create", "globex": "create"}
         assert sent_to(fn, "acme") == [payload(GOLD), payload(PLATINUM)]
         assert awx.db.facts() == saved_after_first == {}
-    assert record_in(awx.db.facts(), "tenants[globex]") is None
+    assert record_in_facts(awx.db.facts(), "tenants[globex]") is None
 
     flag.unlink()
     third = awx.launch(invocations=tenants(fn, acme=PLATINUM, globex=globex), envvars=FACTS_ENV)
@@ -174,8 +163,8 @@ def test_facts_store_a_failed_key_fails_the_job_and_awx_keeps_the_facts_from_bef
         assert third.item()["actions"] == {"acme": "update", "globex": "create"}
         assert sent_to(fn, "acme") == [payload(GOLD)] + [payload(PLATINUM, "update", GOLD)] * 2
         assert third.facts.updated == ["localhost"]
-        assert record_in(awx.db.facts(), "tenants[acme]")["input"] == PLATINUM
-        assert record_in(awx.db.facts(), "tenants[globex]")["input"] == globex
+        assert record_in_facts(awx.db.facts(), "tenants[acme]")["input"] == PLATINUM
+        assert record_in_facts(awx.db.facts(), "tenants[globex]")["input"] == globex
     else:
         assert third.item()["actions"] == {"acme": "create", "globex": "create"}
         assert sent_to(fn, "acme") == [payload(GOLD)] + [payload(PLATINUM)] * 2

@@ -11,7 +11,9 @@ from typing import Any, Dict, List
 
 import pytest
 
-from lambda_e2e import Store, item_args, kill, local_lambda, process_tree, wait_for
+from lambda_e2e import Store, item_args, kill, local_lambda, newest_core_only, process_tree, wait_for
+
+pytestmark = newest_core_only
 
 DID_NOT_RUN = ["TooManyRequestsException", "ResourceConflictException", "ResourceNotReadyException",
                "EC2ThrottledException", "ENINotReadyException", "SnapStartNotReadyException",

@@ -20,7 +20,7 @@ from typing import Any, Dict, Iterator, List
 
 import pytest
 
-from lambda_e2e import CORE, Store, compact, fact_name, item_args, process_tree, wait_for
+from lambda_e2e import CORE, Store, compact, fact_name, item_args, newest_core_only, process_tree, wait_for
 
 CREATE = {"action": "create", "prev_input": None}
 
@@ -70,6 +70,7 @@ def test_loop_of_five_with_the_fourth_failing_reinvokes_all_with_facts(functions
 # -- two runs at once -------------------------------------------------------------------------
 
 
+@newest_core_only
 def test_two_runs_at_once_invoke_once_twenty_times(functions, ansible, tmp_path, endpoint):
     """Two ansible-playbook processes started together on the same host and ids, 20 times: each
     run invokes one id in an S3 store, then one in a file store. The function receives exactly one
@@ -124,6 +125,7 @@ def _kill_while_in_flight(ansible, fn, store: Store, record_id: str, value: Dict
         pending.stop()
 
 
+@newest_core_only
 def test_killed_run_leaves_a_marker_then_check_mode_assume_done_and_retry(functions, ansible, store):
     fn = functions.deploy("slow-" + store.kind, SLEEP_SECONDS="4")
 
@@ -184,6 +186,7 @@ def test_killed_run_leaves_a_marker_then_check_mode_assume_done_and_retry(functi
 # -- a replace whose create half fails --------------------------------------------------------
 
 
+@newest_core_only
 def test_replace_whose_create_fails_after_the_delete_sends_only_the_create_next(functions, ansible, tmp_path, store):
     flag = tmp_path / "fail-now"
     old = functions.deploy("old-" + store.kind)
@@ -256,6 +259,7 @@ def test_a_record_in_an_ansible_core_2_18_jsonfile_cache_is_adopted_without_invo
 # -- state absent -----------------------------------------------------------------------------
 
 
+@newest_core_only
 def test_state_absent_deletes_the_record_from_the_store(functions, ansible, store):
     fn = functions.deploy("absent-" + store.kind)
     assert ansible.run(invocations=[item_args(fn, id="gone", lifecycle_scope="CRUD", input={"a": 1})], env=store.env).rc == 0
@@ -299,6 +303,7 @@ def denying_endpoint() -> Iterator[str]:
         server.server_close()
 
 
+@newest_core_only
 def test_store_failures_are_clear_errors_and_nothing_is_invoked(functions, ansible, tmp_path, endpoint, denying_endpoint):
     fn = functions.deploy("careful")
     s3 = Store("s3", tmp_path, endpoint)
