@@ -366,7 +366,10 @@ def installed(session: nox.Session) -> None:
 TARBALL_REQUIRED = ["MANIFEST.json", "FILES.json", "README.md", "CHANGELOG.md", "changelogs/changelog.yaml",
                     "meta/runtime.yml", "meta/execution-environment.yml", "requirements.txt", "bindep.txt",
                     "docs/lambda_invocation.md", "plugins/modules/lambda_invocation.py",
-                    "plugins/action/lambda_invocation.py", "plugins/module_utils/lifecycle.py"]
+                    "docs/lambda_invocation_info.md", "plugins/modules/lambda_invocation_info.py",
+                    "plugins/action/lambda_invocation.py", "plugins/action/lambda_invocation_info.py",
+                    "plugins/module_utils/lambda_client.py", "plugins/plugin_utils/runner.py",
+                    "plugins/plugin_utils/stores/base.py", "plugins/doc_fragments/record_store.py"]
 TARBALL_UNWANTED = re.compile(r"^(\.build|\.nox|\.git|\.ci|bench|scripts|tools|tests/output|requirements|noxfile\.py"
                               r"|antsibull-nox\.toml)(/|$)|(^|/)(__pycache__|\.pytest_cache)(/|$)|\.pyc$")
 
