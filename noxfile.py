@@ -259,7 +259,11 @@ def _e2e(core: str) -> None:
     @install_packages(packages=core_req(core, "e2e"))
     def e2e(session: nox.Session) -> None:
         prepared = collections_for(session, core, extra=EXAMPLES_NEED)
-        pytest(session, "tests/integration", env={
+        # Most of a test's time is ansible-playbook starting and the functions sleeping: the newest
+        # core's suite, which runs every test, uses two workers (pytest-xdist), each with its own
+        # endpoint; the oldest core's, which skips the tests that do not depend on the core, one.
+        workers = ["-n", "2"] if core == NEWEST else []
+        pytest(session, "tests/integration", *workers, env={
             "CLOUDHOOKS_CORE": core,
             "CLOUDHOOKS_VENV_BIN": str(Path(session.bin)),
             "CLOUDHOOKS_COLLECTIONS": str(prepared.current_place),
@@ -316,6 +320,18 @@ def changelog(session: nox.Session) -> None:
     if (work / "CHANGELOG.md").read_bytes() != (ROOT / "CHANGELOG.md").read_bytes():
         session.run("diff", "-u", str(ROOT / "CHANGELOG.md"), str(work / "CHANGELOG.md"), external=True, success_codes=[0, 1])
         session.error("CHANGELOG.md is not what changelogs/changelog.yaml gives: run antsibull-changelog generate")
+
+
+@nox.session(name="release", python=core_python(NEWEST), venv_params=SEED, default=False)
+@install_packages(packages=core_req(NEWEST, "changelog"))
+def release(session: nox.Session) -> None:
+    """antsibull-changelog release: set the version in galaxy.yml and add a release_summary fragment first."""
+    # antsibull-changelog finds the new plugins with ansible-doc, which must see this collection (and
+    # amazon.aws, whose doc fragments it uses) under an ansible_collections/ tree.
+    prepared = collections_for(session, NEWEST)
+    session.run("antsibull-changelog", "release", *session.posargs,
+                env={"ANSIBLE_COLLECTIONS_PATH": str(prepared.current_place),
+                     "PYTHONWARNINGS": "ignore:DSA is deprecated::ansible._internal._ssh._ssh_agent"})
 
 
 @nox.session(name="docs", python=core_python(NEWEST), venv_params=SEED)
