@@ -20,7 +20,7 @@ from typing import Iterator, List
 
 import pytest
 
-from lambda_e2e import COLLECTIONS, CORE, ROOT, VENV_BIN, Ansible, Function, Functions, Pending, Store, item_args, local_lambda
+from lambda_e2e import COLLECTIONS, CORE, NEWEST, ROOT, VENV_BIN, Ansible, Function, Functions, Pending, Store, item_args, local_lambda
 
 INSTALL_REDIS = ROOT / "tests" / "integration" / "install_redis_server.sh"
 
@@ -66,7 +66,11 @@ def ansible(endpoint: str, collections_path: Path, tmp_path: Path) -> Ansible:
 
 @pytest.fixture(params=["file", "s3"])
 def store(request: pytest.FixtureRequest, tmp_path: Path, endpoint: str) -> Store:
-    """A durable record store of the test's own: a directory, or a bucket on the endpoint's S3."""
+    """A durable record store of the test's own: a directory, or a bucket on the endpoint's S3. On
+    the oldest core only the directory: what differs between the stores does not depend on the core
+    (test_record_store_contract.py runs both stores on every core)."""
+    if request.param == "s3" and not NEWEST:
+        pytest.skip("the S3 side of a store test runs on the newest core only")
     return Store(request.param, tmp_path, endpoint)
 
 

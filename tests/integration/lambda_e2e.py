@@ -54,8 +54,8 @@ INVENTORY = TARGET / "inventory"
 # plugin, AWX. A test marked ``newest_core_only`` exercises what the record stores, the module and
 # Lambda do once the action plugin has its task (races between controllers, kill -9 and recover,
 # durable executions, Terraform state): the same code on every core, so run once, on the newest.
-newest_core_only = pytest.mark.skipif(
-    CORE != list(_core_files())[-1], reason="does not depend on ansible-core: runs on the newest core only")
+NEWEST = CORE == list(_core_files())[-1]
+newest_core_only = pytest.mark.skipif(not NEWEST, reason="does not depend on ansible-core: runs on the newest core only")
 RECORDER_SOURCE = (TARGET / "files" / "recorder.py").read_text(encoding="utf-8")
 
 sys.path.insert(0, str(ROOT / "tools"))

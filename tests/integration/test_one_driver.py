@@ -12,7 +12,7 @@ from typing import Any, Dict, List
 
 import pytest
 
-from lambda_e2e import compact, item_args, kill, local_lambda, process_tree, wait_for
+from lambda_e2e import compact, item_args, kill, local_lambda, newest_core_only, process_tree, wait_for
 
 SECRET = "s3cr3t-d1sk-Pa55"
 
@@ -78,6 +78,7 @@ def test_for_each_whose_module_process_is_killed_keeps_every_marker(functions, a
 # -- the whole tree killed, then recover ---------------------------------------------------------
 
 
+@newest_core_only
 def test_for_each_killed_while_the_functions_run_then_assume_done(functions, ansible, file_store):
     fn = functions.deploy("slow", SLEEP_SECONDS="3")
     pending = ansible.start(invocations=_four(fn), env=file_store.env)
@@ -97,6 +98,7 @@ def test_for_each_killed_while_the_functions_run_then_assume_done(functions, ans
     assert again["changed"] is False and len(_events(fn)) == 4
 
 
+@newest_core_only
 def test_for_each_killed_before_the_functions_ran_then_retry(functions, ansible, file_store, endpoint):
     """The endpoint holds each Invoke 30 s and then refuses it without running the handler; the tree
     is killed while they are held: the markers are there, nothing ran, and retry sends each key once."""

@@ -37,6 +37,7 @@ def _five(functions, tmp_path, hint):
     return flag, steady, flaky, entries
 
 
+@newest_core_only
 def test_loop_of_five_with_the_fourth_failing_reinvokes_only_the_fourth_with_a_store(functions, ansible, tmp_path, store):
     flag, steady, flaky, entries = _five(functions, tmp_path, store.kind)
     flag.touch()
