@@ -21,6 +21,7 @@ markers); --strict makes it exit 2 when a target is missed.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime
 import re
 import shutil
@@ -47,6 +48,9 @@ def parse_args(argv: Optional[Sequence[str]], figures: List[ModuleType]) -> argp
     parser.add_argument("--no-doc", action="store_true", help="full mode without writing docs/performance.md")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (playbooks, logs, profiles)")
     parser.add_argument("--only", default="", help="comma-separated subset of: " + ",".join(keys))
+    parser.add_argument("--rounds", type=int, default=None,
+                        help="full mode: rounds of the no-change and change figures (default 5); fewer is quicker "
+                        "and noisier, and the page says how many were run")
     parser.add_argument("-v", "--verbose", action="store_true", help="print every playbook run")
     parser.add_argument("--collections", type=Path, default=None,
                         help="another ansible_collections/ parent to measure (to try a change to plugins/ in a copy); "
@@ -66,6 +70,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     figures = all_figures()
     args = parse_args(argv, figures)
     mode = SMOKE if args.smoke else FULL
+    if args.rounds and not args.smoke:
+        mode = dataclasses.replace(mode, nochange_rounds=args.rounds, change_rounds=args.rounds)
     for path in (PY, PLAYBOOK, args.collections / "ansible_collections" / "cloudhooks" / "aws"):
         if not path.exists():
             print("bench: %s is missing; run bench/run (it sets up .build/ first)" % path, file=sys.stderr)

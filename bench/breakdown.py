@@ -176,7 +176,7 @@ def _rows(task_cost: Dict[str, float], in_place: Dict[str, InPlace], d: Direct) 
         row("- **more than ping**", lambda n: ms(extra[n]), ping="0"),
         row("  - importing botocore/boto3 (`-X importtime`)", lambda n: ms(imports[n].get("botocore/boto3", 0.0)), ping="-"),
         row("  - importing amazon.aws module_utils (incl. boto3 when imported there)", lambda n: ms(imports[n].get("amazon.aws", 0.0)), ping="-"),
-        row("  - importing cloudhooks.aws module_utils (lifecycle)", lambda n: ms(imports[n].get("cloudhooks.aws", 0.0)), ping="-"),
+        row("  - importing cloudhooks.aws module_utils (the wire form, the Lambda client)", lambda n: ms(imports[n].get("cloudhooks.aws", 0.0)), ping="-"),
         row("  - botocore session + client creation (service model, endpoint rules)", lambda n: ms(d.phase(n, "client")), ping="-"),
         row("  - building waiters", lambda n: ms(d.phase(n, "waiter_s")), ping="-"),
         *[row("  - AWS API calls at %d ms: HTTP round trips (Invoke includes the handler's cold start on the endpoint)"

@@ -328,12 +328,14 @@ class Harness:
         path.mkdir(exist_ok=True)
         return path
 
-    def seed(self, cache: Path, records: Sequence[Dict[str, Any]]) -> None:
-        """Current records written straight into a jsonfile fact cache (bench/_seed.py)."""
+    def seed(self, cache: Path, records: Sequence[Dict[str, Any]], per_key: bool = False) -> None:
+        """Current records written straight into a jsonfile fact cache (bench/_seed.py); ``per_key``:
+        each record a fact of its own, as for_each keys were before 0.2.0."""
         spec = self.work / "seed.json"
         spec.write_text(json.dumps(records))
         proc = subprocess.run(
-            [str(PY), str(BENCH / "_seed.py"), str(self.collections), str(cache), "localhost", str(spec)],
+            [str(PY), str(BENCH / "_seed.py"), str(self.collections), str(cache), "localhost", str(spec)]
+            + (["per-key"] if per_key else []),
             capture_output=True, text=True, env=self.base_env(), timeout=120, check=False,
         )
         if proc.returncode != 0:

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Checks ``ansible-doc --json cloudhooks.aws.lambda_invocation`` (on stdin) for release_checks' build step.
+"""Checks ``ansible-doc --json cloudhooks.aws.lambda_invocation`` (on stdin) for nox -s installed.
 
     ansible-doc --json cloudhooks.aws.lambda_invocation | python scripts/check_ansible_doc.py INSTALLED_DIR
 

@@ -9,8 +9,8 @@ page and fails, showing a diff, when the committed file differs. Ansible's marku
 MarkdownCells below only decides how each part looks in Markdown.
 
 ansible-doc is the one beside this Python (the project's venv) unless --ansible-doc says
-otherwise; collections are looked up in --collections-path (default .build/collections, which
-scripts/setup lays out: this collection beside amazon.aws).
+otherwise; collections are looked up in --collections-path (nox -s docs passes the tree
+antsibull-nox lays out: this collection beside amazon.aws).
 """
 
 from __future__ import annotations
@@ -146,15 +146,26 @@ def _cell(lines: Iterable[str]) -> str:
     return "<br>".join(line for line in lines if line)
 
 
-def own_option_names(filename: str) -> List[str]:
-    """The options written in the module file itself (not from doc fragments), in written order."""
-    tree = ast.parse(Path(filename).read_text(encoding="utf-8"))
-    for node in tree.body:
+def _documentation(filename: Path) -> Dict[str, Any]:
+    """The DOCUMENTATION of a module or a doc fragment file (its first one), parsed."""
+    for node in ast.walk(ast.parse(filename.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Assign) and any(
             isinstance(t, ast.Name) and t.id == "DOCUMENTATION" for t in node.targets
         ):
-            return list((yaml.safe_load(ast.literal_eval(node.value)) or {}).get("options") or {})
-    return []
+            return dict(yaml.safe_load(ast.literal_eval(node.value)) or {})
+    return {}
+
+
+def own_option_names(filename: str) -> List[str]:
+    """The options written in the module file itself, then those of this collection's own doc
+    fragments (not amazon.aws's), in written order."""
+    doc = _documentation(Path(filename))
+    names = list(doc.get("options") or {})
+    fragments = Path(filename).resolve().parents[1] / "doc_fragments"
+    for fragment in doc.get("extends_documentation_fragment") or []:
+        if str(fragment).startswith("cloudhooks.aws."):
+            names += list(_documentation(fragments / (str(fragment).rsplit(".", maxsplit=1)[-1] + ".py")).get("options") or {})
+    return names
 
 
 def ansible_doc(module: str, ansible_doc_bin: str, collections_path: str) -> Dict[str, Any]:
@@ -393,8 +404,8 @@ def check(output: Path, page: str) -> int:
         fromfile="%s (committed)" % output, tofile="%s (from the module)" % output,
     )
     sys.stderr.write("".join(diff))
-    sys.stderr.write("gen_docs: %s is out of date with the module; run scripts/gen_docs.py with the main venv's "
-                     "Python (.build/venv-*/bin/python)\n" % output)
+    sys.stderr.write("gen_docs: %s is out of date with the module; write it again with: "
+                     "scripts/nox -s docs -- --write\n" % output)
     return 1
 
 

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Stand-in for get-pip.py, which ansible-test downloads from a host this machine cannot reach.
 
-scripts/release_checks copies this file to ~/.ansible/test/cache/get_pip_<version>.py, where
+noxfile.py copies this file to ~/.ansible/test/cache/get_pip_<version>.py, where
 ansible-test looks first. Run by ansible-test as ``python get_pip_X_Y_Z.py [pip install args]``:
 it bootstraps pip with this Python's own ensurepip, then installs what ansible-test asked for
 (``pip==X.Y`` and its options) from the package index, and removes setuptools and wheel again

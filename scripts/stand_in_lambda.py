@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""A stand-in for the Lambda Invoke API on 127.0.0.1, for scripts/release_checks' module_defaults step.
+"""A stand-in for the Lambda Invoke API on 127.0.0.1, for nox -s installed's module_defaults check.
 
     python scripts/stand_in_lambda.py REQUESTS_JSONL
 

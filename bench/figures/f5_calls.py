@@ -74,9 +74,11 @@ def measure(b: Harness) -> None:
         got_action = got.group(1) if got else "?"
         invokes = {k: v for k, v in run.invokes.items() if v}
         total = sum(step.invokes.values())
+        reads = _reads(step.invokes)
         ok = b.check(
             got_action == step.action and run.recap.get("changed", 0) == step.changed and invokes == step.invokes
-            and run.api_total == total and run.api.get("lambda.Invoke", 0) == total,
+            and run.api_total == total + reads and run.api.get("lambda.Invoke", 0) == total
+            and run.api.get("lambda.GetFunctionConfiguration", 0) == reads,
             "transition %s%s: action %s, AWS API calls: %s" % (
                 step.label, " (--check)" if step.check else "", step.action, _fmt_expected(step.invokes)),
             "action %s, changed=%s, calls %s" % (got_action, run.recap.get("changed"), _fmt_calls(run.api, run.invokes)))
@@ -90,7 +92,7 @@ def measure(b: Harness) -> None:
     b.table(Section("AWS API calls per transition (task time = playbook wall time minus a one-debug-task playbook's)", rows))
     b.figures.append(Figure(
         "5", "AWS API calls per transition: transitions whose calls differ from the expected", float(wrong), 0.0, fmt="{:.0f}",
-        api="none for no change; the invocations only; DryRun only in check mode" if not wrong else "see table",
+        api="none for no change; one GetFunctionConfiguration and the invocations; DryRun only in check mode" if not wrong else "see table",
         note="%d transitions checked" % len(steps)))
 
 
@@ -107,7 +109,14 @@ def _fmt_calls(api: Dict[str, int], invokes: Dict[str, int]) -> str:
     return ", ".join(parts)
 
 
+def _reads(expected: Dict[str, int]) -> int:
+    """A task that invokes (not a DryRun) first reads whether the function is durable, once
+    (lifecycle.md, "Exactly once"; the task sets no ``durable``)."""
+    return 1 if expected.get("RequestResponse") else 0
+
+
 def _fmt_expected(expected: Dict[str, int]) -> str:
     if not expected:
         return "none"
-    return ", ".join("%d Invoke (%s)" % (v, k) for k, v in expected.items())
+    invokes = ", ".join("%d Invoke (%s)" % (v, k) for k, v in expected.items())
+    return ("1 GetFunctionConfiguration, " + invokes) if _reads(expected) else invokes

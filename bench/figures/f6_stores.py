@@ -10,11 +10,10 @@ Side by side in one run, rotating their order every round:
   6e. (info) no-change path with facts / debug, in the same rounds, for comparison
 
 The records of the no-change sides are written straight into the stores (through the collection's
-own record_store.py), one document per id, as the action plugin writes them.
+own stores), one document per id, as the runner writes them.
 """
 from __future__ import annotations
 
-import json
 import sys
 import uuid
 from pathlib import Path
@@ -33,8 +32,10 @@ ENV = "CLOUDHOOKS_RECORD_STORE"
 def _seed_stores(b: Harness, file_dir: Path, s3_url: str, count: int) -> None:
     if str(b.collections) not in sys.path:
         sys.path.insert(0, str(b.collections))
-    from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import Record, Target
-    from ansible_collections.cloudhooks.aws.plugins.module_utils.record_store import open_store, parse_url
+    from ansible_collections.cloudhooks.aws.plugins.module_utils.invocation import Target
+    from ansible_collections.cloudhooks.aws.plugins.plugin_utils.model import Record
+    from ansible_collections.cloudhooks.aws.plugins.plugin_utils.stores import open_store
+    from ansible_collections.cloudhooks.aws.plugins.plugin_utils.stores.base import parse_url
 
     aws = {"endpoint_url": b.endpoint.url, "region": "us-east-1", "access_key": "testing", "secret_key": "testing"}
     stores = [open_store(parse_url("file://%s" % file_dir)), open_store(parse_url(s3_url), aws=aws)]
@@ -42,7 +43,7 @@ def _seed_stores(b: Harness, file_dir: Path, s3_url: str, count: int) -> None:
         record = Record(Target(h.FUNCTION), "CRUD", "tf", {}, h.small_input(i), SEED_RESULT)
         record_id = "bench-%04d" % i
         document = {"v": 1, "host": "localhost", "id": record_id, "nonce": uuid.uuid4().hex,
-                    "written": "2026-01-01T00:00:00Z", "record": json.loads(record.to_fact()), "in_flight": None}
+                    "written": "2026-01-01T00:00:00Z", "record": dict(record.to_data(), id=record_id), "in_flight": None}
         for store in stores:
             store.create("localhost", record_id, document)
 

@@ -5,7 +5,9 @@ matrix), same playbooks, same records, same round; and how often each reads the 
 from disk in one run (figure 1's question: does a core re-read every host's facts per task?)."""
 from __future__ import annotations
 
+import os
 import re
+import subprocess
 from pathlib import Path
 from typing import Dict, List
 
@@ -19,10 +21,11 @@ SEED_RESULT = '{"ok": true, "bytes": 0}'
 
 def measure(b: Harness) -> None:
     m = b.mode
-    old_python = ROOT / ".build" / ("venv-%s" % OLD_CORE) / "bin" / "python"
+    # nox -s bench (bench/run) installs ansible-core OLD_CORE into a venv of its own and says where.
+    old_python = Path(os.environ.get("CLOUDHOOKS_BENCH_OLD_PYTHON") or ROOT / ".build" / ("venv-%s" % OLD_CORE) / "bin" / "python")
     if not old_python.is_file():
         b.check(False, "no-change path on ansible-core %s" % OLD_CORE,
-                "%s is missing: run scripts/setup %s first" % (old_python, OLD_CORE))
+                "%s is missing: run the benchmarks with bench/run" % old_python)
         return
     new_core = _core_of(PY)
     tasks = m.nochange_tasks
@@ -70,6 +73,7 @@ def measure(b: Harness) -> None:
 
 
 def _core_of(python: Path) -> str:
-    """The ansible-core version of a venv named .build/venv-<core>."""
-    name = Path(python).parent.parent.name
-    return name[len("venv-"):] if name.startswith("venv-") else name
+    """The ansible-core version (major.minor) installed for that Python."""
+    found = subprocess.run([str(python), "-c", "from ansible.release import __version__; print(__version__)"],
+                           capture_output=True, text=True, check=True).stdout.strip()
+    return ".".join(found.split(".")[:2])

@@ -9,27 +9,24 @@ never runs the module. It only reads: check mode changes nothing.
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Any, Dict, Optional
 
-from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 from ansible_collections.cloudhooks.aws.plugins.module_utils.options import AWS_CONNECTION_OPTIONS
-from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import FACT_PREFIX
-from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import fact_name
-from ansible_collections.cloudhooks.aws.plugins.module_utils.record_store import StoreError
-from ansible_collections.cloudhooks.aws.plugins.module_utils.record_store import open_store, parse_url, preload, store_url
+from ansible_collections.cloudhooks.aws.plugins.plugin_utils.stores import open_store
+from ansible_collections.cloudhooks.aws.plugins.plugin_utils.stores import preload
+from ansible_collections.cloudhooks.aws.plugins.plugin_utils.stores.base import StoreError
+from ansible_collections.cloudhooks.aws.plugins.plugin_utils.stores.base import parse_url
+from ansible_collections.cloudhooks.aws.plugins.plugin_utils.stores.base import store_url
+from ansible_collections.cloudhooks.aws.plugins.plugin_utils.stores.facts import FactsStore
 
-preload(os.environ)  # with CLOUDHOOKS_RECORD_STORE=s3://...: botocore's S3 model, once per run (record_store.py)
+preload(os.environ)  # with CLOUDHOOKS_RECORD_STORE=s3://...: botocore's S3 model, once per run
 
-
-INFO_SPEC: Dict[str, Dict[str, Any]] = {
-    "record_store": {"type": "str"},
-    "id": {"type": "str"},
-    "host": {"type": "str"},
-}
-_VALIDATOR = ArgumentSpecValidator(INFO_SPEC)
+INFO_SPEC: Dict[str, Dict[str, Any]] = dict(
+    {"record_store": {"type": "str"}, "id": {"type": "str"}, "host": {"type": "str"}},
+    **{name: {"type": "raw"} for name in AWS_CONNECTION_OPTIONS})
 
 
 class ActionModule(ActionBase):
@@ -39,36 +36,28 @@ class ActionModule(ActionBase):
     def run(self, tmp: Optional[str] = None, task_vars: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
         task_vars = task_vars or {}
         result = super().run(tmp, task_vars)
-        args = dict(self._task.args)
-        unknown = sorted(k for k in args if k not in INFO_SPEC and k not in AWS_CONNECTION_OPTIONS)
-        if unknown:
-            result.update(failed=True, msg="unsupported option(s): %s. Supported: %s, and the AWS connection options"
-                          % (", ".join(unknown), ", ".join(INFO_SPEC)))
+        try:
+            _checked, options = self.validate_argument_spec(argument_spec=INFO_SPEC)
+        except AnsibleActionFail as exc:
+            result.update(failed=True, msg=str(exc))
             return result
-        checked = _VALIDATOR.validate({k: v for k, v in args.items() if k in INFO_SPEC})
-        if checked.error_messages:
-            result.update(failed=True, msg="; ".join(checked.error_messages))
-            return result
-        options = checked.validated_parameters
         host = options.get("host") or str(task_vars.get("inventory_hostname") or "localhost")
         try:
             spec = parse_url(store_url(options.get("record_store"), os.environ))
-            facts = {host: self._facts_of(host, task_vars)} if not spec.durable else {}
-            store = open_store(spec, facts=facts, fact_name=fact_name, fact_prefix=FACT_PREFIX,
-                               aws={k: v for k, v in args.items() if k in AWS_CONNECTION_OPTIONS})
+            aws = {k: v for k, v in options.items() if k in AWS_CONNECTION_OPTIONS and v is not None}
+            store = open_store(spec, host=host, facts=self._facts_of(host, task_vars), aws=aws)
             if options.get("id"):
                 stored = store.read(host, options["id"])
-                document = _document(stored.document if stored else None, spec.durable)
-                result.update(record=document, records=[_summary(options["id"], document, spec.durable)] if document else [])
+                document = stored.document if stored else None
+                result.update(record=document, records=[_summary(document, store)] if document else [])
             else:
-                names = store.ids(host)
                 found = []
-                for name in names:
-                    stored = store.read(host, name) if spec.durable else _fact_document(facts[host].get(name))
-                    document = _document(getattr(stored, "document", stored), spec.durable)
-                    if document:
-                        found.append(_summary(None if not spec.durable else name, document, spec.durable,
-                                              fact=None if spec.durable else name))
+                for name in store.ids(host):
+                    stored = store.read(host, name)
+                    if stored is not None:
+                        found.append(_summary(stored.document, store))
+                if isinstance(store, FactsStore):
+                    found.extend(_summary({"id": None, "record": record}, store, fact) for fact, record in store.unnamed())
                 result["records"] = found
         except StoreError as exc:
             result.update(failed=True, msg=str(exc))
@@ -86,31 +75,12 @@ class ActionModule(ActionBase):
             return {}
 
 
-def _fact_document(value: Any) -> Optional[Dict[str, Any]]:
-    return {"record": value} if value not in (None, "") else None
-
-
-def _document(document: Optional[Dict[str, Any]], durable: bool) -> Optional[Dict[str, Any]]:
-    """The whole stored document, with the record parsed (a fact holds it as a JSON string)."""
-    if document is None:
-        return None
-    out = dict(document)
-    record = out.get("record")
-    if isinstance(record, str):
-        try:
-            out["record"] = json.loads(record)
-        except ValueError:
-            out["record"] = {"unreadable": record}
-    if not durable:
-        out.setdefault("in_flight", None)
-    return out
-
-
-def _summary(record_id: Optional[str], document: Dict[str, Any], durable: bool, fact: Optional[str] = None) -> Dict[str, Any]:
+def _summary(document: Dict[str, Any], store: Any, fact: Optional[str] = None) -> Dict[str, Any]:
     record = document.get("record") or {}
+    record = record if isinstance(record, dict) else {"unreadable": record}
     marker = document.get("in_flight")
     summary: Dict[str, Any] = {
-        "id": record_id if record_id is not None else document.get("id"),
+        "id": document.get("id"),
         "function_name": record.get("function_name"),
         "qualifier": record.get("qualifier"),
         "tenant_id": record.get("tenant_id"),
@@ -121,6 +91,6 @@ def _summary(record_id: Optional[str], document: Dict[str, Any], durable: bool, 
         "in_flight_since": marker.get("since") if marker else None,
         "has_record": bool(document.get("record")),
     }
-    if not durable:
-        summary["fact"] = fact or fact_name(str(record_id))
+    if isinstance(store, FactsStore):
+        summary["fact"] = fact or store.locate(str(document.get("id")))[0]
     return summary

@@ -21,7 +21,10 @@ from dataclasses import dataclass
 from typing import Optional
 
 _NAME = r"(?P<name>[a-zA-Z0-9_.-]{1,64})"
-_QUALIFIER = r"(?::(?P<qualifier>\$LATEST(?:\.PUBLISHED)?|[a-zA-Z0-9_-]{1,128}))?"
+# A version or alias, as Invoke's Qualifier takes it (botocore: NumericLatestPublishedOrAliasQualifier).
+QUALIFIER = r"\$LATEST(?:\.PUBLISHED)?|[a-zA-Z0-9_$-]{1,128}"
+_QUALIFIER = r"(?::(?P<qualifier>%s))?" % QUALIFIER
+_QUALIFIER_ONLY = re.compile(r"(?:%s)\Z" % QUALIFIER)
 _REGION = r"(?P<region>(?:eusc-)?[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d)"
 _ACCOUNT = r"(?P<account>\d{12})"
 
@@ -35,6 +38,11 @@ FORMS = (
     "a name (my-function), a partial ARN (123456789012:function:my-function, optionally with the "
     "region before it) or an ARN (arn:aws:lambda:us-east-1:123456789012:function:my-function)"
 )
+
+
+def is_qualifier(text: object) -> bool:
+    """Whether ``text`` is a version or alias that Lambda's Invoke accepts as its Qualifier."""
+    return isinstance(text, str) and bool(_QUALIFIER_ONLY.match(text))
 
 
 class FunctionNameError(ValueError):

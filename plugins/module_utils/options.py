@@ -12,20 +12,17 @@ from __future__ import annotations
 
 from typing import Any, Dict, Mapping
 
-CREATE_ONLY = "CREATE_ONLY"
-CRUD = "CRUD"
+CREATE_ONLY, CRUD = "CREATE_ONLY", "CRUD"
 SCOPES = (CREATE_ONLY, CRUD)
-
-PRESENT = "present"
-ABSENT = "absent"
-FORGOTTEN = "forgotten"
+PRESENT, ABSENT, FORGOTTEN = "present", "absent", "forgotten"
 STATES = (PRESENT, ABSENT, FORGOTTEN)
-
 RECORD_INPUT_CHOICES = ("full", "digest")
 REINVOKE_ON_CHOICES = ("code", "configuration")
-REQUEST_RESPONSE = "RequestResponse"
-EVENT = "Event"
+REQUEST_RESPONSE, EVENT = "RequestResponse", "Event"
 INVOCATION_TYPES = (REQUEST_RESPONSE, EVENT)
+# recover: what a run does with an invocation that an earlier run left in flight.
+AUTO, RETRY, ASSUME_DONE = "auto", "retry", "assume_done"
+RECOVER_CHOICES = (AUTO, RETRY, ASSUME_DONE)
 
 DEFAULT_QUALIFIER = "$LATEST"
 DEFAULT_TERRAFORM_KEY = "tf"
@@ -54,17 +51,25 @@ OPTION_SPEC: Dict[str, Dict[str, Any]] = {
     "record_result": {"type": "bool", "default": True},
     "reinvoke_on": {"type": "list", "elements": "str", "default": [], "choices": list(REINVOKE_ON_CHOICES)},
     "invocation_type": {"type": "str", "default": REQUEST_RESPONSE, "choices": list(INVOCATION_TYPES)},
-    # Read by the action plugin only, when there is no record yet (docs/terraform.md); the module
-    # accepts and ignores them.
+    # Read on the controller only, when there is no record yet (docs/terraform.md).
     "terraform_state": {"type": "path"},
     "terraform_address": {"type": "str"},
-    # Where the record is kept (record_store.py, record_keeping.py); the action plugin uses them.
+    # Where the record is kept, and what to do with an invocation found in flight there.
     "record_store": {"type": "str"},
-    "recover": {"type": "str", "choices": ["retry", "assume_done"]},
-    # key -> input: one record per key, id ID[KEY] (for_each.py); input is not allowed with it.
+    "recover": {"type": "str", "choices": list(RECOVER_CHOICES)},
+    # key -> input: one record per key, id ID[KEY]; input is not allowed with it.
     "for_each": {"type": "dict"},
     "max_concurrency": {"type": "int", "default": DEFAULT_MAX_CONCURRENCY},
+    # Exactly once (docs/lifecycle.md): the idempotency key in the lifecycle block, durable functions
+    # invoked by name (None: read from the function's configuration), the response that counts as success.
+    "idempotency_key": {"type": "bool", "default": False},
+    "durable": {"type": "bool"},
+    "expect_result": {"type": "dict"},
 }
+
+# The options whose type is str: Ansible turns a list or a mapping given to one into its Python text
+# ("['x']"), which would be sent or stored as such; the action plugin refuses them instead.
+STRING_OPTIONS = tuple(name for name, spec in OPTION_SPEC.items() if spec.get("type") == "str")
 
 # The connection options (and aliases) that AnsibleAWSModule adds to every AWS module. The action
 # plugin accepts them without importing amazon.aws (which imports botocore) on the no-change path,
@@ -79,19 +84,18 @@ AWS_CONNECTION_OPTIONS = frozenset(
     )
 )
 
+# The module's arguments: the AWS connection options and these; the rest stays on the controller
+# (the planned payloads carry the input).
+MODULE_OPTIONS = frozenset(("function_name", "qualifier", "tail_log", "timeout", "invocation_type", "max_concurrency",
+                            "durable", "expect_result"))
 
-# What the action plugin reads and the module does not need.
-CONTROLLER_ONLY = frozenset(("input", "triggers", "record_store", "recover", "terraform_state", "terraform_address"))
+# The planned invocations by key, handed from the action plugin to the module. It is not one of
+# the module's documented options: the module takes it out of its arguments before checking them.
+REQUEST = "_request"
 
 
-def module_args(args: Mapping[str, Any], **internal: Any) -> Dict[str, Any]:
-    """The task's options as the module gets them, with the action plugin's internal ones.
-
-    The input and triggers stay behind: the planned payloads carry the input, and sending it a
-    second time would double the size of the module's arguments for nothing. So do the options
-    only the controller reads (where the record is kept, Terraform state). The AWS connection
-    options go on unchanged.
-    """
-    out = {k: v for k, v in args.items() if k not in CONTROLLER_ONLY}
-    out.update(internal)
+def module_args(args: Mapping[str, Any], request: Mapping[str, Any]) -> Dict[str, Any]:
+    """The module's arguments: the AWS connection options, the few options it reads, the request."""
+    out = {k: v for k, v in args.items() if k in AWS_CONNECTION_OPTIONS or k in MODULE_OPTIONS}
+    out[REQUEST] = dict(request)
     return out

@@ -37,16 +37,20 @@ description:
   - A function error (C(FunctionError) in the response, handled or unhandled) or an AWS error fails
     the task with the function's error type and message, and the stored record stays as it was, so
     the next run tries the same transition again.
-  - Requests that may have reached the function are never sent again. Only throttling
-    (C(TooManyRequestsException)), a function that is still being created or updated
-    (C(ResourceConflictException), C(ResourceNotReadyException)) and a connection that could not be
-    made are retried, with backoff. A read timeout, or a connection closed before the answer, is
-    never retried.
+  - Requests that may have reached the function are never sent again. Only the errors after which the
+    function surely did not run and may run later (throttling, a function still being created, updated or
+    re-activated, a VPC network interface or a SnapStart snapshot not ready, a connection that could not be
+    made, ...) are retried, with amazon.aws's backoff, within O(timeout). docs/lifecycle.md lists every
+    error of Invoke, what it means and its source. A read timeout, a connection closed before the answer,
+    or a 5xx answer that may come after the function ran is never retried.
   - Every AWS or botocore failure (missing credentials, bad parameters, TLS errors, ...) fails the task
     with a message saying what was already done in this run and RV(invocations) so far; a failure
     after an invocation of the same run succeeded reports C(changed=true).
 author:
   - cloudhooks.aws contributors (@cloudhooks)
+requirements:
+  - botocore >= 1.42.1 to invoke a durable function by its execution name (see O(durable)), and >= 1.41.0
+    for O(tenant_id). Older releases that amazon.aws accepts work for everything else.
 options:
   function_name:
     description:
@@ -180,45 +184,25 @@ options:
         instances there are. Give it together with O(terraform_state).
     type: str
     version_added: 0.2.0
-  record_store:
-    description:
-      - Where the record of each O(id) is kept. When not set, the environment variable
-        C(CLOUDHOOKS_RECORD_STORE) on the controller gives it (so CI can set it once); otherwise V(facts).
-        It can also be set with C(module_defaults), for this module or the group C(group/cloudhooks.aws.aws).
-      - V(facts) keeps it in a host fact, carried between runs by Ansible's fact cache (see the notes).
-      - C(file:///ABSOLUTE/DIR) keeps one file per host and id under that directory (which must exist), for
-        one controller. Writes take an exclusive lock and rename a complete file into place.
-      - C(s3://BUCKET/PREFIX) keeps one object per host and id, C(PREFIX/<inventory_hostname>/<id>.json)
-        (names encoded so that any host name and id are safe), written with S3's conditional writes. It uses
-        the task's AWS connection options (credentials, O(profile), O(region), O(endpoint_url)) and the usual
-        credential chain on the controller, unless the URL names its own with
-        C(?region=R&profile=P&endpoint_url=U). It needs C(s3:GetObject), C(s3:PutObject) and
-        C(s3:DeleteObject) on the prefix, and C(s3:ListBucket) on the bucket; use a versioned bucket with
-        default encryption.
-      - Given with C(CLOUDHOOKS_RECORD_STORE), an C(s3://) store loads botocore once per run (ansible-core
-        2.19 and later); given only with this option, each task that uses it loads it (about 0.35 seconds).
-      - With C(file://) or C(s3://) the store is the source of truth. The fact is still set when a run
-        changes the record, so that playbooks can read it, but it is not read, except once. When the store has
-        no record for an id, it is adopted, without invoking, from the host's fact or from an ansible-core
-        2.17/2.18 jsonfile cache file (C(<host>)), and written to the store.
-      - Before the first invocation the controller writes an in-flight marker (conditionally, so that only one run
-        can hold it); after each invocation it stores the progress, so a replace whose create fails after the
-        delete succeeded sends only the create next time. The marker is removed when the function surely did
-        not complete (a function error, a refusal before it ran), and kept when the outcome is unknown (a
-        timeout, a lost connection, the controller killed). See O(recover).
-      - The collection's docs/state.md compares the stores and says how to set each up and move between them.
-    type: str
-    version_added: 0.2.0
   recover:
     description:
       - What to do with an invocation found in flight in a C(file://) or C(s3://) record store (a run that
         died, or timed out, after sending it). Without it such a record fails the task with a message that
         says what was in flight, since when and from where.
-      - V(retry) sends the planned invocations that were not confirmed again.
+      - V(auto) (what a task without O(recover) does) asks Lambda when the function is a durable one (see
+        O(durable)). Each invocation in flight is looked up by its execution name. One that SUCCEEDED has its
+        result recorded, and nothing is invoked; one that FAILED, TIMED_OUT or was STOPPED fails the task as a
+        function error (the marker is removed, so the next run tries again); one still RUNNING is re-attached
+        to by the same invocation, which waits for its end; one not found (it never started, or Lambda's
+        retention has passed) is invoked. RV(recovered) and RV(msg) say which case applied. For a function
+        that is not durable, V(auto) fails as above.
+      - V(retry) sends the planned invocations that were not confirmed again, with the same idempotency keys
+        (see O(idempotency_key)).
       - V(assume_done) stores the planned record without invoking anything.
+      - With O(for_each) it applies to every key that holds a marker, and the failure lists them all.
       - After recovering, the task goes on as usual from the recovered record. In check mode it only reports.
     type: str
-    choices: [retry, assume_done]
+    choices: [auto, retry, assume_done]
     version_added: 0.2.0
   record_input:
     description:
@@ -283,12 +267,6 @@ options:
     choices: [RequestResponse, Event]
     default: RequestResponse
     version_added: 0.2.0
-  _describe_function:
-    description:
-      - Internal. Set by the action plugin of the same name to have the module read the function for
-        O(reinvoke_on) (one C(GetFunctionConfiguration)) instead of invoking. Do not set it.
-    type: bool
-    default: false
   for_each:
     description:
       - One invocation per key, as Terraform's C(for_each) on C(aws_lambda_invocation). A mapping of key
@@ -302,17 +280,19 @@ options:
         CREATE_ONLY, the record is forgotten). O(state=absent) (or V(forgotten)) applies to every key of the
         id; O(state=absent) without O(for_each) removes every key when the id has any.
       - All planned invocations are made by one module run, at most O(max_concurrency) at a time; a replace's
-        delete comes before its create. Keys are independent; when some fail, the task fails and lists each
+        delete comes before its create (with a C(file://) or C(s3://) store in a second module run, after the
+        delete's progress is stored). Keys are independent; when some fail, the task fails and lists each
         failed key with its error (RV(failed_keys)).
-      - With a C(file://) or C(s3://) record store, each key's record is written when the module returns, and an
-        in-flight marker is written for every key with invocations before it runs (see docs/lifecycle.md); a
-        failed key is invoked again on the next run, the others are not. With the host's facts, Ansible drops
-        the facts of a failed task, so the keys that succeeded are invoked again on the next run; the task
-        warns and names a store.
-      - An in-flight marker on a key stops the task before anything is invoked; recover that key alone, with
-        O(id=ID[KEY]), its input and O(recover).
-      - Adopting Terraform state (O(terraform_state)) is not done for keys, and O(reinvoke_on) is refused with
-        it (it reads the function before planning, which the for_each run does not do yet).
+      - With a C(file://) or C(s3://) record store, an in-flight marker is written for every key with invocations
+        before the module runs, and each key's record when the module returns (see docs/lifecycle.md); a failed
+        key is invoked again on the next run, the others are not. With the host's facts, the keys of one id share
+        one fact; Ansible drops the facts of a failed task, so the keys that succeeded are invoked again on the
+        next run, and the task warns and names a store.
+      - An in-flight marker on any key stops the task before anything is invoked, listing every such key;
+        O(recover) applies to all of them.
+      - O(terraform_address) naming a resource with C(for_each) or C(count), without an index
+        (V(aws_lambda_invocation.tenant)), adopts each instance as the key of that name (V(acme), or V(0) for
+        C(count)). O(reinvoke_on) reads the function once for the whole task.
     type: dict
     version_added: 0.2.0
   max_concurrency:
@@ -322,17 +302,47 @@ options:
     type: int
     default: 10
     version_added: 0.2.0
-  _invocations:
+  idempotency_key:
     description:
-      - Internal. The invocations the action plugin of the same name planned, in order, with their
-        exact payloads; the module makes them. Do not set it; a value given in a task is replaced.
-    type: list
-    elements: dict
-    default: []
-  _for_each:
+      - Every planned invocation has an idempotency key, stable for one transition of one record (derived from
+        O(id), the for_each key, the action and a serial that an in-flight marker keeps, so that O(recover=retry)
+        of that marker sends the same key) and new for the next transition; 47 characters of C(a-z), C(0-9)
+        and C(-).
+      - With V(true), the key is sent to the function too, in the lifecycle block beside C(action) and
+        C(prev_input) (C(tf.idempotency_key)), so that any function can tell a retry from a new transition.
+        Needs O(lifecycle_scope=CRUD).
+      - With the default V(false), payloads are byte for byte those of Terraform's C(aws_lambda_invocation).
+    type: bool
+    default: false
+    version_added: 0.2.0
+  durable:
     description:
-      - Internal. With O(for_each), each key's planned invocations, by key; the module makes them. Do not set it.
+      - Whether the function is a Lambda durable function (its configuration has C(DurableConfig)). A durable
+        function is invoked with the invocation's idempotency key as its C(DurableExecutionName). Lambda answers
+        the same name and payload with the execution it already has, for the function's retention period, instead
+        of running it again; and an invocation left in flight by a crash is looked up by that name
+        (see O(recover)).
+      - When not set, the module reads the function's configuration once per task (one
+        C(GetFunctionConfiguration), which needs C(lambda:GetFunctionConfiguration); a denied read warns and the
+        function is taken as not durable). V(true) or V(false) skips the read.
+      - A durable function must be invoked with a qualifier; O(qualifier=$LATEST) is one.
+      - Needs botocore 1.42.1 or later. With an older botocore, a durable function (declared with V(true), or
+        found to be one in its configuration as Lambda sent it) fails the task before anything is invoked,
+        naming the botocore needed; V(false) invokes it without a name.
+    type: bool
+    version_added: 0.2.0
+  expect_result:
+    description:
+      - A mapping that the function's JSON response must contain for the invocation to count as a success,
+        that is every key given, recursively, with an equal value (a list is compared whole; V(1), V(1.0) and
+        V(true) differ), as Terraform users ask in terraform-provider-aws issue 45221.
+      - When a response does not (or is not JSON), the task fails as for a function error, naming the first
+        difference. The record stays as it was, an in-flight marker is removed, and the next run invokes
+        again. A C(failed_when) cannot do this, since it runs after the record was stored.
+      - It applies to every invocation with a response (a replace's C(delete) too), and to each key with
+        O(for_each). Not with O(invocation_type=Event), which returns no response.
     type: dict
+    version_added: 0.2.0
 attributes:
   action:
     description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
@@ -375,8 +385,22 @@ notes:
   - A loop in which one item fails loses the facts of every item (Ansible keeps no facts from a failed
     task), so with O(record_store=facts) the next run invokes the items that had succeeded again. A
     C(file://) or C(s3://) store keeps each item's record as soon as it succeeds.
-  - With a C(file://) or C(s3://) store the module runs once per planned invocation, so that the
-    controller can store the progress after each.
+  - With a C(file://) or C(s3://) O(record_store) the store is the source of truth, and no fact holds the
+    record (so the input is not copied into the fact cache). When the store has no record for an id, it is
+    adopted, without invoking, from the host's fact or from an ansible-core 2.17/2.18 jsonfile cache file
+    (C(<host>)), and written to the store; the fact is then set to null. Playbooks read the task's result
+    (RV(result), RV(result_json)) or M(cloudhooks.aws.lambda_invocation_info).
+  - With a C(file://) or C(s3://) O(record_store), before the first invocation the controller writes an
+    in-flight marker (conditionally, so that only one run can hold it); after each invocation it stores the
+    progress, so a replace whose create fails after the delete succeeded sends only the create next time.
+    The marker is removed when the function surely did not complete (a function error, a refusal before it
+    ran, a failure of the module before any call), and kept when the outcome is unknown (a timeout, a lost
+    connection, a 5xx answer, the module or the controller killed). See O(recover).
+  - With a C(file://) or C(s3://) store the module runs once per planned invocation of each record (a
+    replace runs it twice), so that the controller can store the progress after each.
+  - The module runs pipelined wherever the connection can (the C(local) connection can), whatever the
+    C(pipelining) setting says, so that its arguments, which hold the payloads, are never written to a file.
+    A connection with C(become) is left to the setting (see docs/state.md, "Sensitive data").
   - "Sensitive data: the input and the result are stored in the record in clear text. Any later task
     can read them as a host fact, the fact cache keeps them (a C(jsonfile) cache in files as
     readable as its directory allows; a Redis cache in clear text unless Redis uses TLS and a
@@ -384,6 +408,11 @@ notes:
     output, not the stored record. With O(record_input=digest) and O(record_result=false) the record
     keeps neither: with C(no_log) as well, the input and the response appear only in the registered
     result of the run that invoked."
+  - "IAM permissions on the function: C(lambda:InvokeFunction); C(lambda:GetFunctionConfiguration), to know
+    whether it is a durable function (once per task that invokes, unless O(durable) is given) and for
+    O(reinvoke_on); for a durable function, C(lambda:ListDurableExecutionsByFunction) and
+    C(lambda:GetDurableExecution), to recover an invocation left in flight. Without
+    C(lambda:GetFunctionConfiguration) the task warns and invokes the function as one that is not durable."
   - The AWS connection options may be given with C(module_defaults) for the group
     C(group/cloudhooks.aws.aws), which extends C(group/amazon.aws.aws) (it reaches the amazon.aws
     modules too). C(module_defaults) for C(group/amazon.aws.aws) alone does not reach this module.
@@ -398,6 +427,7 @@ seealso:
   - module: amazon.aws.lambda_execute
   - module: amazon.aws.lambda
 extends_documentation_fragment:
+  - cloudhooks.aws.record_store
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
@@ -467,12 +497,18 @@ EXAMPLES = r"""
     max_concurrency: 10
   register: tenants
 
-- name: Invoke again whenever the deployed code changes
+- name: Read the deployed code's hash
+  amazon.aws.lambda_info:
+    function_name: rebuild-cache
+    query: config
+  register: rebuild_cache_info
+
+- name: Invoke again whenever the deployed code changes (reinvoke_on [code] does this without the lookup)
   cloudhooks.aws.lambda_invocation:
-    function_name: migrate-schema
+    function_name: rebuild-cache
     input: '{"target": "v42"}'
     triggers:
-      code_sha256: "{{ function_info.configuration.code_sha256 }}"
+      code_sha256: "{{ rebuild_cache_info.functions[0].code_sha256 }}"
 
 # If one item of a looped task fails, Ansible keeps none of the task's facts, so the items that
 # succeeded lose their records and invoke again on the next run. Where an item may fail, loop
@@ -611,6 +647,27 @@ invocations:
       description: C(Handled) or C(Unhandled) when the function failed (the task then fails).
       returned: when the function returned an error
       type: str
+    idempotency_key:
+      description: The invocation's idempotency key (see O(idempotency_key)); a durable function's execution name.
+      returned: when the invocation was planned by a run
+      type: str
+      sample: create-1f0c62e5d0f7a4b9e8c3d2a1f0e9d8c7b6a5f4e3
+    durable_execution_arn:
+      description: The durable execution that ran it, for a durable function.
+      returned: when the function is a durable one
+      type: str
+    recovered:
+      description: V(lambda) when the invocation was looked up in Lambda (O(recover=auto)) rather than only sent.
+      returned: when recovered from Lambda
+      type: str
+    execution_status:
+      description: What Lambda said of the durable execution looked up, V(SUCCEEDED), V(FAILED), V(RUNNING), V(not found), ...
+      returned: when recovered from Lambda
+      type: str
+    expect_result:
+      description: Why the response does not meet O(expect_result).
+      returned: when the response does not meet O(expect_result)
+      type: str
     dry_run:
       description: True for a check-mode C(DryRun) call.
       returned: in check mode
@@ -624,8 +681,8 @@ result:
     - The raw response payload of the last create or update invocation; when nothing was invoked, the
       stored result of the last successful one. Null after O(state=absent), and in check mode when an
       invocation is planned (its response is not known yet).
-      - Null with O(invocation_type=Event) (Lambda returns no response), and on a run that invokes
-        nothing when O(record_result=false) (nothing was stored).
+    - Null with O(invocation_type=Event) (Lambda returns no response), and on a run that invokes
+      nothing when O(record_result=false) (nothing was stored).
   returned: always
   type: str
   sample: '{"status": "ok"}'
@@ -636,35 +693,58 @@ result_json:
   sample: {"status": "ok"}
 failure_kind:
   description:
-    - When an invocation failed, whether the function surely did not complete (V(not_completed), after a
-      function error or a refusal before it ran) or may have run (V(unknown), after a read timeout, a lost
-      connection or a 5xx answer). With a C(file://) or C(s3://) store, the in-flight marker is removed in the first case and
-      kept in the second.
-  returned: when an invocation failed
+    - When the task failed on an invocation, what is known of the function (docs/lifecycle.md, "Module outcome").
+    - V(function_error) it ran and failed (C(FunctionError) in the response).
+    - V(not_completed) it surely did not run (Lambda refused the call, or the module stopped before any call,
+      for example on a missing region or a bad connection option).
+    - V(unknown) it may have run (no answer within O(timeout), a lost connection, a 5xx answer, the module
+      process killed).
+    - With a C(file://) or C(s3://) store, the in-flight marker is removed in the first two cases and kept in the
+      last.
+  returned: when the task failed on an invocation, without O(for_each)
   type: str
   sample: unknown
 adopted_from:
-  description: With a C(file://) or C(s3://) store, where a record missing from the store was adopted from,
-    V(fact) or V(jsonfile) (an ansible-core 2.17/2.18 cache file). Nothing is invoked for the adoption itself.
-  returned: when a record was adopted
+  description:
+    - Where a record missing from the store was adopted from, without invoking for the adoption itself.
+    - V(terraform_state) (O(terraform_state) and O(terraform_address)); with a C(file://) or C(s3://) store also
+      V(fact) (the host's fact, then set to null) or V(jsonfile) (an ansible-core 2.17/2.18 cache file).
+  returned: when a record was adopted, without O(for_each)
   type: str
   sample: fact
 recovered:
-  description: With O(recover), how (V(retry) or V(assume_done)) and what was found in flight.
-  returned: when an invocation in flight was recovered
+  description: How an invocation found in flight was recovered, and what was found.
+  returned: when an invocation in flight was recovered, without O(for_each)
   type: dict
   contains:
     how:
-      description: The O(recover) choice used.
+      description: V(lambda) (O(recover=auto), a durable function's execution looked up by name), V(retry) or V(assume_done).
       returned: always
       type: str
+    found:
+      description: With V(lambda), what Lambda said of each execution in flight, V(SUCCEEDED), V(RUNNING) or V(not found).
+      returned: when O(recover=auto) recovered a durable function's invocation
+      type: list
+      elements: str
     in_flight:
       description: The marker found (action, remaining and done invocations, planned and prior record,
-        since, controller host, user and pid).
+        its serial, since, controller host, user and pid).
       returned: always
       type: dict
+msg:
+  description: When an invocation in flight was recovered from Lambda, what was found and done.
+  returned: when O(recover=auto) recovered a durable function's invocation
+  type: str
+  sample: "recovered from Lambda: the durable execution of the in-flight invocation had succeeded: its result is recorded, and nothing was invoked again."
+recovered_keys:
+  description: With O(for_each), how each key that held an in-flight marker was recovered (V(lambda), V(retry) or V(assume_done)), by key.
+  returned: when keys were recovered, with O(for_each)
+  type: dict
+  sample: {"acme": "assume_done"}
 in_flight:
-  description: The in-flight marker found in the store, when it fails the task (O(recover) not given).
+  description:
+    - The in-flight marker found in the store, when it fails the task (O(recover) not given).
+    - With O(for_each), every key's marker, by key.
   returned: when an invocation in flight stops the task
   type: dict
 log:
@@ -692,351 +772,136 @@ diff:
       type: str
 """
 
-import base64
-import json
-import threading
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Dict, List
 
-try:
-    from botocore.config import Config
-    from botocore.exceptions import BotoCoreError
-    from botocore.exceptions import ClientError
-    from botocore.exceptions import ConnectionClosedError
-    from botocore.exceptions import ConnectTimeoutError
-    from botocore.exceptions import EndpointConnectionError
-    from botocore.exceptions import NoCredentialsError
-    from botocore.exceptions import ParamValidationError
-    from botocore.exceptions import ReadTimeoutError
-except ImportError:
-    # AnsibleAWSModule reports a missing botocore before any of these is used; the stand-ins only
-    # let this file import, since InvokeRetry names the exceptions when it is defined. (They are
-    # why pylint sees duplicate except clauses in main().)
-    BotoCoreError = ClientError = ConnectionClosedError = ConnectTimeoutError = Exception
-    EndpointConnectionError = NoCredentialsError = ParamValidationError = ReadTimeoutError = Exception
-
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import gather_sdk_versions
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
-from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import Invocation
-from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import function_state
-from ansible_collections.cloudhooks.aws.plugins.module_utils.options import EVENT
+from ansible_collections.cloudhooks.aws.plugins.module_utils.durable import Durability
+from ansible_collections.cloudhooks.aws.plugins.module_utils.invocation import NOTHING_SENT
+from ansible_collections.cloudhooks.aws.plugins.module_utils.invocation import Invocation
+from ansible_collections.cloudhooks.aws.plugins.module_utils.invocation import Target
+from ansible_collections.cloudhooks.aws.plugins.module_utils.invocation import function_state
+from ansible_collections.cloudhooks.aws.plugins.module_utils.lambda_client import BOTOCORE_FOR_DURABLE
+from ansible_collections.cloudhooks.aws.plugins.module_utils.lambda_client import BOTOCORE_FOR_TENANT_ID
+from ansible_collections.cloudhooks.aws.plugins.module_utils.lambda_client import HOW_TO_CONNECT
+from ansible_collections.cloudhooks.aws.plugins.module_utils.lambda_client import Call
+from ansible_collections.cloudhooks.aws.plugins.module_utils.lambda_client import lambda_client
+from ansible_collections.cloudhooks.aws.plugins.module_utils.lambda_client import run_keys
 from ansible_collections.cloudhooks.aws.plugins.module_utils.options import OPTION_SPEC
+from ansible_collections.cloudhooks.aws.plugins.module_utils.options import REQUEST
 
-# Error codes that Lambda returns before the function runs: resending cannot run it twice.
-SAFE_TO_RESEND = (
-    "TooManyRequestsException",  # throttled
-    "ResourceConflictException",  # the function is still being created or updated
-    "ResourceNotReadyException",  # the function is being (re)activated
-    "ConnectionNotMade",  # no connection was ever made (see InvokeRetry)
-)
-
-# The first botocore whose Lambda model has Invoke's TenantId.
-BOTOCORE_FOR_TENANT_ID = "1.41.0"
-
-# Where a user can give the connection options; group/amazon.aws.aws does not reach this module.
-HOW_TO_CONNECT = (
-    "on the task, with module_defaults for group/cloudhooks.aws.aws (group/amazon.aws.aws does not "
-    "reach this module), or in the environment"
-)
+try:
+    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+except ImportError:
+    pass  # AnsibleAWSModule reports a missing botocore
 
 
-class InvokeRetry(AWSRetry):
-    """amazon.aws's backoff, narrowed to the failures after which the function cannot have run.
+class _PlannedModule(AnsibleModule):
+    """AnsibleModule that takes the action plugin's request out of its arguments before checking them
+    (it is not an option a user gives), and marks each failure before the first AWS call as such."""
 
-    AWSRetry alone also retries 5xx answers, after which a function may have run; botocore's own
-    retries (switched off in the client config) would resend after a read timeout. A connection
-    closed while waiting for the answer (ConnectionClosedError) is not retried either: the request
-    may have reached the function.
-    """
+    request: Dict[str, Any] = {}
+    calling = False
 
-    base_class = (ClientError, EndpointConnectionError, ConnectTimeoutError)
+    def _load_params(self) -> None:
+        super()._load_params()
+        _PlannedModule.request = self.params.pop(REQUEST, None) or {}
 
-    @staticmethod
-    def status_code_from_exception(error: Exception) -> str:
-        if isinstance(error, ClientError):
-            return error.response["Error"]["Code"]
-        return "ConnectionNotMade"
-
-    @staticmethod
-    def found(response_code: str, catch_extra_error_codes: Any = None) -> bool:
-        return response_code in SAFE_TO_RESEND
+    def fail_json(self, msg: Any = None, **kwargs: Any) -> Any:  # pylint: disable=arguments-differ
+        if not _PlannedModule.calling:
+            kwargs[NOTHING_SENT] = True
+        return super().fail_json(msg, **kwargs)
 
 
-# The aws_config settings this module sets itself, over the user's: botocore never resends, waits
-# ``timeout`` seconds for an answer and 30 seconds for a connection.
-OVERRIDDEN_AWS_CONFIG = ("retries", "read_timeout", "connect_timeout")
-
-
-def client_config(user: Optional[Dict[str, Any]], timeout: int, pool: int = 10) -> Any:
-    """The user's aws_config, except for the settings in OVERRIDDEN_AWS_CONFIG (and, for for_each,
-    a connection pool as large as max_concurrency)."""
-    ours = Config(read_timeout=timeout, connect_timeout=30, retries={"total_max_attempts": 1},
-                  max_pool_connections=max(pool, 10))
-    return Config(**user).merge(ours) if user else ours
-
-
-def lambda_client(module: AnsibleAWSModule, timeout: int, pool: int = 10) -> Any:
-    retry = InvokeRetry.jittered_backoff(retries=8, delay=2, max_delay=30)
-    config = client_config(module.params.get("aws_config"), timeout, pool)
-    return module.client("lambda", retry_decorator=retry, aws_config=config)
-
-
-def invoke(client: Any, invocation: Invocation, *, dry_run: bool, tail_log: bool,
-           invocation_type: str = "RequestResponse") -> Dict[str, Any]:
-    params: Dict[str, Any] = {
-        "FunctionName": invocation.target.function_name,
-        "Qualifier": invocation.target.qualifier,
-        "InvocationType": "DryRun" if dry_run else invocation_type,
-        "Payload": invocation.payload,
-    }
-    if invocation.target.tenant_id:
-        params["TenantId"] = invocation.target.tenant_id
-    if tail_log and not dry_run:
-        params["LogType"] = "Tail"
-    return client.invoke(aws_retry=True, **params)
-
-
-def describe_response(invocation: Invocation, response: Dict[str, Any], dry_run: bool) -> Dict[str, Any]:
-    entry = invocation.describe()
-    entry["status_code"] = response.get("StatusCode")
-    if dry_run:
-        entry["dry_run"] = True
-        return entry
-    if response.get("StatusCode") == 202:
-        # Event: queued; Lambda answers nothing about the function's run.
-        entry["queued"] = True
-        return entry
-    entry["executed_version"] = response.get("ExecutedVersion")
-    body = response.get("Payload")
-    entry["response"] = body.read().decode("utf-8", errors="replace") if body is not None else None
-    if response.get("LogResult"):
-        entry["log"] = base64.b64decode(response["LogResult"]).decode("utf-8", errors="replace")
-    if response.get("FunctionError"):
-        entry["function_error"] = response["FunctionError"]
-    return entry
-
-
-def function_error_message(entry: Dict[str, Any]) -> str:
-    detail = (entry.get("response") or "").rstrip(".")
+def make_module() -> AnsibleAWSModule:
+    _PlannedModule.request, _PlannedModule.calling = {}, False
+    settings = AnsibleAWSModule.default_settings
+    saved, settings["module_class"] = settings["module_class"], _PlannedModule
     try:
-        error = json.loads(entry.get("response") or "")
-    except ValueError:
-        error = None
-    if isinstance(error, dict) and ("errorMessage" in error or "errorType" in error):
-        detail = "%s: %s" % (error.get("errorType", "Error"), str(error.get("errorMessage", "")).rstrip("."))
-    return "the function returned an error (%s) during the %s invocation of %s: %s" % (
-        entry["function_error"], entry["action"], _target_text(entry), detail)
-
-
-def _target_text(entry: Dict[str, Any]) -> str:
-    return "%s (qualifier %s)" % (entry["function_name"], entry["qualifier"])
-
-
-def progress_note(done: List[Dict[str, Any]], planned: int) -> str:
-    """What the run had done when it failed, and what the next run does (a phrase, no full stop)."""
-    if not done:
-        if planned == 1:
-            return "the stored record is unchanged"
-        return "nothing was invoked before it; the stored record is unchanged"
-    names = ", ".join("%s of %s" % (d["action"], _target_text(d)) for d in done)
-    first = "%s of %s" % (done[0]["action"], _target_text(done[0]))
-    return (
-        "already done in this run: %s; the stored record is unchanged, so the next run repeats the whole "
-        "transition, starting again with the %s (state: forgotten drops the record if it cannot move on)"
-        % (names, first)
-    )
-
-
-# failure_kind, returned when an invocation failed: whether the function surely did not complete
-# (the action plugin then removes a record store's in-flight marker) or may have run (it stays).
-NOT_COMPLETED = "not_completed"
-UNKNOWN = "unknown"
-
-
-def failure_kind(error: BaseException) -> str:
-    """NOT_COMPLETED: refused before it ran (a 4xx answer, no connection made, a request botocore
-    would not send); UNKNOWN: it may have run (a 5xx answer, no answer, a connection lost)."""
-    if isinstance(error, ClientError):
-        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
-        return NOT_COMPLETED if 0 < status < 500 else UNKNOWN
-    if isinstance(error, (EndpointConnectionError, ConnectTimeoutError, NoCredentialsError, ParamValidationError)):
-        return NOT_COMPLETED
-    return UNKNOWN
-
-
-def _fail(module: AnsibleAWSModule, msg: str, done: List[Dict[str, Any]], planned: int, kind: str, **extra: Any) -> None:
-    module.fail_json(msg="%s. %s." % (msg, _capitalised(progress_note(done, planned))),
-                     changed=bool(done), invocations=extra.pop("invocations", done), failure_kind=kind, **extra)
-
-
-def _fail_aws(module: AnsibleAWSModule, exc: BaseException, msg: str, done: List[Dict[str, Any]], planned: int) -> None:
-    # fail_json_aws appends ": <the error>" to msg.
-    module.fail_json_aws(exc, msg="%s (%s)" % (msg, progress_note(done, planned)), changed=bool(done), invocations=done,
-                         failure_kind=failure_kind(exc))
-
-
-def _capitalised(text: str) -> str:
-    return text[:1].upper() + text[1:]
+        return AnsibleAWSModule(argument_spec=dict(OPTION_SPEC), supports_check_mode=True)
+    finally:
+        settings["module_class"] = saved
 
 
 def check_connection(module: AnsibleAWSModule, planned: List[Invocation]) -> None:
     """Fail early, naming the options, for what the invocations would need and do not have."""
     if not module.region:
-        module.fail_json(
-            msg="no AWS region is set: give region (or aws_region) %s (AWS_REGION)" % HOW_TO_CONNECT,
-            invocations=[],
-        )
+        module.fail_json(msg="no AWS region is set: give region (or aws_region) %s (AWS_REGION)" % HOW_TO_CONNECT)
     if any(invocation.target.tenant_id for invocation in planned):
         module.require_botocore_at_least(BOTOCORE_FOR_TENANT_ID, reason="to send tenant_id (Lambda's TenantId)")
+    if planned and module.params["durable"]:
+        require_durable_botocore(module, "the function (durable: true)")
 
 
-def describe_function(module: AnsibleAWSModule) -> None:
-    """reinvoke_on: one GetFunctionConfiguration of the task's target; returns only what
-    function_state() makes of it (a CodeSha256 and a digest, never the environment's values)."""
-    check_connection(module, [])
-    client = lambda_client(module, module.params["timeout"])
-    params: Dict[str, Any] = {"FunctionName": module.params["function_name"], "Qualifier": module.params["qualifier"]}
+def require_durable_botocore(module: AnsibleAWSModule, what: str) -> None:
+    """Fail, before anything is invoked, when botocore cannot send a durable function's execution name."""
+    if not module.botocore_at_least(BOTOCORE_FOR_DURABLE):
+        module.fail_json(msg="%s is a durable function: invoking it by its execution name (docs/lifecycle.md, \"Exactly "
+                         "once\") needs botocore>=%s, and this Python has botocore %s. Nothing was invoked. Upgrade "
+                         "botocore, or give durable: false to invoke it without a name (Lambda then cannot tell a "
+                         "retry from a new invocation)." % (what, BOTOCORE_FOR_DURABLE,
+                                                            gather_sdk_versions().get("botocore_version")))
+
+
+def durability(module: AnsibleAWSModule, client: Any, known: Dict[str, bool], planned: List[Invocation]) -> Durability:
+    """Which targets are durable functions. A botocore that predates durable functions cannot send
+    an execution name: a target that is one (read from the configuration's body) fails the task
+    before anything is invoked, naming the botocore needed (durable: false invokes it without one)."""
+    declared = module.params["durable"]
+    old = declared is None and not module.botocore_at_least(BOTOCORE_FOR_DURABLE)
+    durable = Durability(client, declared, known, module.warn, raw=old)
+    if old:
+        for target in sorted({invocation.target for invocation in planned}, key=Target.name):
+            if durable.of(target):
+                require_durable_botocore(module, target.describe())
+    return durable
+
+
+def describe_function(module: AnsibleAWSModule, client: Any, parts: List[str], durable: Durability) -> Dict[str, str]:
+    """reinvoke_on: one GetFunctionConfiguration of the task's target; only what function_state()
+    makes of it comes back (a CodeSha256 and a digest, never the environment's values). It also
+    says whether the function is durable."""
+    params = {"FunctionName": module.params["function_name"], "Qualifier": module.params["qualifier"]}
     what = "GetFunctionConfiguration of %s (qualifier %s), which reinvoke_on needs" % (params["FunctionName"], params["Qualifier"])
     try:
         configuration = client.get_function_configuration(aws_retry=True, **params)
-    except NoCredentialsError as exc:  # pylint: disable=duplicate-except,bad-except-order
+    except NoCredentialsError as exc:
         module.fail_json_aws(exc, msg="no AWS credentials for the %s: give access_key and secret_key, or profile, %s"
-                             % (what, HOW_TO_CONNECT), invocations=[])
+                             % (what, HOW_TO_CONNECT))
     except is_boto3_error_code("ResourceNotFoundException") as exc:  # pylint: disable=duplicate-except,bad-except-order
-        module.fail_json_aws(exc, msg="function not found by the %s; nothing was invoked" % what, invocations=[])
+        module.fail_json_aws(exc, msg="function not found by the %s; nothing was invoked" % what)
     except (ClientError, BotoCoreError) as exc:  # pylint: disable=duplicate-except,bad-except-order
-        module.fail_json_aws(exc, msg="failed: the %s; nothing was invoked" % what, invocations=[])
-    module.exit_json(changed=False, function=function_state(configuration, module.params["reinvoke_on"]))
-
-
-def call_failure(exc: BaseException, invocation: Invocation, timeout: int) -> Tuple[str, str]:
-    """(message, failure_kind) of an invocation that raised, for one for_each key."""
-    where = "the %s invocation of %s" % (invocation.action, invocation.target.describe())
-    if isinstance(exc, ReadTimeoutError):
-        return ("no answer within timeout=%d seconds during %s; it was sent once and not resent, and the "
-                "function may still be running" % (timeout, where), UNKNOWN)
-    if isinstance(exc, ConnectionClosedError):
-        return ("the connection was closed before an answer during %s; it was sent once and not resent, and "
-                "the function may still be running" % where, UNKNOWN)
-    if isinstance(exc, NoCredentialsError):
-        return ("no AWS credentials for %s: give access_key and secret_key, or profile, %s"
-                % (where, HOW_TO_CONNECT), NOT_COMPLETED)
-    return "failed to invoke %s for the %s invocation: %s" % (
-        invocation.target.describe(), invocation.action, exc), failure_kind(exc)
-
-
-def run_key(client: Any, planned: List[Invocation], dry_run: bool, tail_log: bool, timeout: int,
-            finished: Callable[[Dict[str, Any]], None], invocation_type: str = "RequestResponse") -> Dict[str, Any]:
-    """One for_each key's invocations, in order (a replace's delete before its create); stops at the
-    first failure. Returns {"done": [entries], "result", "log", and on failure "msg", "failure_kind"}."""
-    done: List[Dict[str, Any]] = []
-    outcome: Dict[str, Any] = {"done": done, "result": None}
-    for invocation in planned:
-        try:
-            response = invoke(client, invocation, dry_run=dry_run, tail_log=tail_log, invocation_type=invocation_type)
-            entry = describe_response(invocation, response, dry_run)
-        except Exception as exc:  # pylint: disable=broad-except  # each key fails on its own
-            outcome["msg"], outcome["failure_kind"] = call_failure(exc, invocation, timeout)
-            return outcome
-        if entry.get("function_error"):
-            outcome["msg"], outcome["failure_kind"] = function_error_message(entry), NOT_COMPLETED
-            outcome["failed_invocation"] = entry
-            return outcome
-        done.append(entry)
-        finished(entry)
-        if entry["action"] in ("create", "update") and not dry_run:
-            outcome["result"] = entry.get("response")
-        if "log" in entry:
-            outcome["log"] = entry["log"]
-    return outcome
-
-
-def run_for_each(module: AnsibleAWSModule) -> None:
-    """Every key's invocations, at most max_concurrency keys at a time; the action plugin decides
-    from the per-key outcomes what to store and whether the task failed."""
-    keys = {str(k): [Invocation.from_description(e) for e in v] for k, v in module.params["_for_each"].items()}
-    every = [invocation for planned in keys.values() for invocation in planned]
-    check_connection(module, every)
-    workers = max(1, min(module.params["max_concurrency"], len(keys)))
-    client = lambda_client(module, module.params["timeout"], workers)
-    completed: List[Dict[str, Any]] = []
-    lock = threading.Lock()
-
-    def finished(key: str) -> Callable[[Dict[str, Any]], None]:
-        def note(entry: Dict[str, Any]) -> None:
-            with lock:
-                completed.append(dict(entry, key=key))
-        return note
-
-    outcomes: Dict[str, Dict[str, Any]] = {}
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = {key: pool.submit(run_key, client, planned, module.check_mode, module.params["tail_log"],
-                                    module.params["timeout"], finished(key), module.params["invocation_type"])
-                   for key, planned in keys.items()}
-        for key, future in futures.items():
-            outcomes[key] = future.result()
-    module.exit_json(changed=bool(completed), invocations=completed, keys=outcomes)
+        module.fail_json_aws(exc, msg="failed: the %s; nothing was invoked" % what)
+    durable.known.setdefault(Target(params["FunctionName"], params["Qualifier"]).name(), bool(configuration.get("DurableConfig")))
+    return function_state(configuration, parts)
 
 
 def main() -> None:
-    argument_spec: Dict[str, Dict[str, Any]] = dict(OPTION_SPEC)
-    # The action plugin plans (module_utils/lifecycle.py) and hands over the invocations to make.
-    argument_spec["_invocations"] = dict(type="list", elements="dict", default=[])
-    # The action plugin asks for the function's state first when reinvoke_on is set.
-    argument_spec["_describe_function"] = dict(type="bool", default=False)
-    # for_each: key -> that key's invocations (the action plugin plans each key).
-    argument_spec["_for_each"] = dict(type="dict")
-    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    if module.params["_describe_function"]:
-        describe_function(module)
-    if module.params.get("_for_each") is not None:
-        run_for_each(module)
-    planned = [Invocation.from_description(entry) for entry in module.params["_invocations"]]
-
-    dry_run = module.check_mode
-    done: List[Dict[str, Any]] = []
-    client = None
-    if planned:
-        check_connection(module, planned)
-        client = lambda_client(module, module.params["timeout"])
-    total = len(planned)
-    for invocation in planned:
-        where = "the %s invocation of %s" % (invocation.action, invocation.target.describe())
-        try:
-            response = invoke(client, invocation, dry_run=dry_run, tail_log=module.params["tail_log"],
-                              invocation_type=module.params["invocation_type"])
-        except (ReadTimeoutError, ConnectionClosedError) as exc:
-            what = "no answer" if isinstance(exc, ReadTimeoutError) else "the connection was closed before an answer"
-            if isinstance(exc, ReadTimeoutError):
-                what += " within timeout=%d seconds" % module.params["timeout"]
-            _fail(module, "%s during %s; it was sent once and not resent, and the function may still be "
-                  "running" % (what, where), done, total, UNKNOWN)
-        except NoCredentialsError as exc:  # pylint: disable=duplicate-except,bad-except-order
-            _fail_aws(module, exc, "no AWS credentials for %s: give access_key and secret_key, or profile, %s"
-                      % (where, HOW_TO_CONNECT), done, total)
-        except ParamValidationError as exc:  # pylint: disable=duplicate-except,bad-except-order
-            _fail_aws(module, exc, "botocore refused the parameters of %s before sending it" % where, done, total)
-        except is_boto3_error_code("ResourceNotFoundException") as exc:  # pylint: disable=duplicate-except,bad-except-order
-            _fail_aws(module, exc, "function %s not found for the %s invocation"
-                      % (invocation.target.describe(), invocation.action), done, total)
-        except (ClientError, BotoCoreError) as exc:  # pylint: disable=duplicate-except,bad-except-order
-            _fail_aws(module, exc, "failed to invoke %s for the %s invocation"
-                      % (invocation.target.describe(), invocation.action), done, total)
-        entry = describe_response(invocation, response, dry_run)
-        if entry.get("function_error"):
-            _fail(module, function_error_message(entry), done, total, NOT_COMPLETED, invocations=done + [entry])
-        done.append(entry)
-
-    result: Optional[str] = None
-    for entry in done:
-        if entry["action"] in ("create", "update") and not dry_run and module.params["invocation_type"] != EVENT:
-            result = entry.get("response")
-    outcome: Dict[str, Any] = dict(changed=bool(done), invocations=done, result=result)
-    logs = [entry["log"] for entry in done if "log" in entry]
-    if logs:
-        outcome["log"] = logs[-1]
-    module.exit_json(**outcome)
+    module = make_module()
+    request = _PlannedModule.request
+    keys = {str(key): [Invocation.from_description(entry) for entry in planned]
+            for key, planned in (request.get("keys") or {}).items()}
+    every = [invocation for planned in keys.values() for invocation in planned]
+    check_connection(module, every)
+    if not keys and not request.get("describe") and not request.get("probe"):
+        module.exit_json(changed=False, invocations=[], outcomes={})
+    workers = max(1, min(module.params["max_concurrency"], len(keys)))
+    client = lambda_client(module, module.params["timeout"], workers)
+    durable = durability(module, client, request.get("durable") or {}, every)
+    for entry in request.get("probe") or []:
+        durable.of(Target(str(entry["function_name"]), str(entry["qualifier"])))
+    answer: Dict[str, Any] = {}
+    if request.get("describe"):
+        answer["function"] = describe_function(module, client, list(request["describe"]), durable)
+    call = Call(client, dry_run=module.check_mode, tail_log=module.params["tail_log"], timeout=module.params["timeout"],
+                invocation_type=module.params["invocation_type"], expect_result=module.params["expect_result"],
+                durable=durable)
+    _PlannedModule.calling = True
+    outcomes, completed = run_keys(call, keys, workers=workers)
+    module.exit_json(changed=bool(completed) and not module.check_mode, invocations=completed, outcomes=outcomes,
+                     durable=durable.known, **answer)
 
 
 if __name__ == "__main__":

@@ -21,14 +21,6 @@ description:
 author:
   - cloudhooks.aws contributors (@cloudhooks)
 options:
-  record_store:
-    description:
-      - The store to read, as in M(cloudhooks.aws.lambda_invocation), that is V(facts), C(file:///ABSOLUTE/DIR) or
-        C(s3://BUCKET/PREFIX?region=R&profile=P&endpoint_url=U).
-      - When not set, the environment variable C(CLOUDHOOKS_RECORD_STORE) gives it; otherwise V(facts).
-      - An S3 store uses the task's AWS connection options unless the URL names its own, and needs
-        C(s3:ListBucket) and C(s3:GetObject).
-    type: str
   id:
     description:
       - The id of one record. RV(record) is then that record whole.
@@ -40,15 +32,17 @@ options:
       - With V(facts), the facts of another host are read from C(hostvars).
     type: str
 notes:
-  - With V(facts) a record's fact name is a hash of its id, so RV(records) gives the fact name and no id.
+  - With V(facts) each record gives its fact (RV(records[].fact)); a record written before 0.2.0 carries no id,
+    and is listed with its fact and a null RV(records[].id).
   - A record whose document says "no record" (the old side of a replace was deleted, and the create is
     still to be sent) is listed with RV(records[].has_record=false).
-seealso:
-  - module: cloudhooks.aws.lambda_invocation
 extends_documentation_fragment:
+  - cloudhooks.aws.record_store
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
+seealso:
+  - module: cloudhooks.aws.lambda_invocation
 """
 
 EXAMPLES = r"""
@@ -76,7 +70,7 @@ records:
   elements: dict
   contains:
     id:
-      description: The record's O(id); null with V(facts).
+      description: The record's O(id); null for a record in facts written before 0.2.0.
       returned: always
       type: str
       sample: tenant-provisioner

@@ -16,7 +16,7 @@ import urllib.error
 import urllib.request
 import zipfile
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
@@ -66,17 +66,6 @@ def handler(event, context):
 
 def source(tag: str) -> str:
     return SOURCE.format(tag=tag)
-
-
-@pytest.fixture(scope="module")
-def endpoint() -> Iterator[str]:
-    with local_lambda.start(host="127.0.0.1", port=0) as server:
-        yield server.endpoint_url
-
-
-@pytest.fixture(scope="module")
-def lam(endpoint: str) -> Any:
-    return local_lambda.client(endpoint)
 
 
 def invoke(lam: Any, **kwargs: Any) -> tuple[dict[str, Any], Any]:
@@ -263,8 +252,8 @@ def test_invocation_counts(endpoint: str, lam: Any) -> None:
         lam.invoke(FunctionName="never-created")
     counts = local_lambda.invocation_counts(endpoint)
     assert counts == {
-        "counted": {"RequestResponse": 2, "Event": 0, "DryRun": 1, "total": 3},
-        "never-created": {"RequestResponse": 1, "Event": 0, "DryRun": 0, "total": 1},
+        "counted": {"RequestResponse": 2, "Event": 0, "DryRun": 1, "total": 3, "handler_runs": 2},
+        "never-created": {"RequestResponse": 1, "Event": 0, "DryRun": 0, "total": 1, "handler_runs": 0},
     }
     local_lambda.reset_invocation_counts(endpoint)
     assert local_lambda.invocation_counts(endpoint) == {}

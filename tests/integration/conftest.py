@@ -3,9 +3,8 @@
 """End-to-end fixtures: one local Lambda endpoint per session, recorder functions, playbook runs
 with their own fact cache, a Redis server of our own, and the 65-second run started early.
 
-Run from the repository root, after scripts/setup (the newest core; add the oldest to run the
-suite on it too, with CLOUDHOOKS_CORE=2.18):
-    .build/venv-2.21/bin/python -m pytest tests/integration -q
+Run with nox, which installs the core and lays out the collections (see lambda_e2e.py):
+    scripts/nox -s e2e-2.22          # or e2e-2.18; nox -s e2e-2.22 -- -k crud passes pytest arguments
 The helpers are in lambda_e2e.py; the playbooks in targets/lambda_invocation/.
 """
 
@@ -21,7 +20,7 @@ from typing import Iterator, List
 
 import pytest
 
-from lambda_e2e import COLLECTIONS, CORE, ROOT, VENV_BIN, Ansible, Function, Functions, Pending, item_args, local_lambda
+from lambda_e2e import COLLECTIONS, CORE, NEWEST, ROOT, VENV_BIN, Ansible, Function, Functions, Pending, Store, item_args, local_lambda
 
 INSTALL_REDIS = ROOT / "tests" / "integration" / "install_redis_server.sh"
 
@@ -32,9 +31,10 @@ LONG_TEST = "test_function_running_past_botocore_read_timeout_is_invoked_once"
 
 @pytest.fixture(scope="session")
 def collections_path() -> Path:
-    """.build/collections, with the copy of this collection refreshed from the working tree."""
+    """The collection tree, with the copy of this collection refreshed from the working tree."""
     if not (VENV_BIN / "ansible-playbook").is_file() or not (COLLECTIONS / "ansible_collections/amazon/aws").is_dir():
-        pytest.fail("the build is missing: run scripts/setup %s first" % CORE, pytrace=False)
+        pytest.fail("no ansible-playbook in %s or no amazon.aws in %s: run the suite with nox -s e2e-%s"
+                    % (VENV_BIN, COLLECTIONS, CORE), pytrace=False)
     subprocess.run(
         [str(VENV_BIN / "python"), str(ROOT / "scripts" / "lay_out_collections.py"),
          "--self", str(ROOT), "--dest", str(COLLECTIONS)],
@@ -62,6 +62,21 @@ def functions(endpoint: str, tmp_path: Path, request: pytest.FixtureRequest) -> 
 @pytest.fixture
 def ansible(endpoint: str, collections_path: Path, tmp_path: Path) -> Ansible:
     return Ansible(endpoint, collections_path, tmp_path)
+
+
+@pytest.fixture(params=["file", "s3"])
+def store(request: pytest.FixtureRequest, tmp_path: Path, endpoint: str) -> Store:
+    """A durable record store of the test's own: a directory, or a bucket on the endpoint's S3. On
+    the oldest core only the directory: what differs between the stores does not depend on the core
+    (test_record_store_contract.py runs both stores on every core)."""
+    if request.param == "s3" and not NEWEST:
+        pytest.skip("the S3 side of a store test runs on the newest core only")
+    return Store(request.param, tmp_path, endpoint)
+
+
+@pytest.fixture
+def file_store(tmp_path: Path, endpoint: str) -> Store:
+    return Store("file", tmp_path, endpoint)
 
 
 # -- Redis, for the shared-state test ---------------------------------------------------------

@@ -4,9 +4,9 @@
 
 - Functions / Function: recorder functions (targets/lambda_invocation/files/recorder.py) deployed
   to the local endpoint, with what each received and the endpoint's Invoke counts for it.
-- Ansible / Run: ansible-playbook runs of the target's playbooks (the newest ansible-core, or the
-  one CLOUDHOOKS_CORE names, from .build/venv-<core>) with a fact cache of their own; each run's playbook saves its registered
-  outcome per host as JSON, which Run reads back.
+- Ansible / Run: ansible-playbook runs of the target's playbooks (nox -s e2e-<core> says which
+  ansible-core, from where, with which collections: see CORE below) with a fact cache of their
+  own; each run's playbook saves its registered outcome per host as JSON, which Run reads back.
 
 Nothing here calls real AWS: every run gets dummy credentials, the endpoint URL in its extra vars
 (module_defaults) and in AWS_ENDPOINT_URL, and no AWS config files.
@@ -14,6 +14,7 @@ Nothing here calls real AWS: every run gets dummy credentials, the endpoint URL 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -21,34 +22,40 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def _core_files() -> Dict[str, Path]:
-    """requirements/ansible-<core>.txt per supported core (see scripts/lib/cores.sh)."""
+    """requirements/ansible-<core>.txt per supported core (see noxfile.py)."""
     found = {p.name[len("ansible-"):-len(".txt")]: p for p in (ROOT / "requirements").glob("ansible-*.txt")}
     return dict(sorted(found.items(), key=lambda item: tuple(int(n) for n in item[0].split("."))))
 
 
-def _collections_tree(core_file: Path) -> Path:
-    """The ansible_collections/ parent a core is tested with: its "# collections: NAME.txt" header."""
-    for line in core_file.read_text(encoding="utf-8").splitlines():
-        if line.startswith("# collections:"):
-            return ROOT / ".build" / line.split(":", 1)[1].strip()[: -len(".txt")]
-    raise RuntimeError("%s has no '# collections:' line" % core_file)
-
-
-# The ansible-core the playbooks run on: CLOUDHOOKS_CORE (scripts/test runs the suite on the newest
-# and the oldest supported core), else the newest. The tests themselves run in the newest's venv.
+# The ansible-core the playbooks run on, and where: nox -s e2e-<core> sets CLOUDHOOKS_CORE, the
+# session's bin directory (CLOUDHOOKS_VENV_BIN: ansible-playbook, and the Python the tests run in)
+# and the ansible_collections/ parent antsibull-nox laid out for that core (CLOUDHOOKS_COLLECTIONS:
+# this collection beside amazon.aws and community.general).
 CORE = os.environ.get("CLOUDHOOKS_CORE") or list(_core_files())[-1]
-VENV_BIN = ROOT / ".build" / ("venv-%s" % CORE) / "bin"
-COLLECTIONS = _collections_tree(_core_files()[CORE])
+VENV_BIN = Path(os.environ.get("CLOUDHOOKS_VENV_BIN") or Path(sys.executable).parent)
+COLLECTIONS = Path(os.environ.get("CLOUDHOOKS_COLLECTIONS") or ROOT / ".build" / "collections")
 TARGET = ROOT / "tests" / "integration" / "targets" / "lambda_invocation"
 INVENTORY = TARGET / "inventory"
+
+# Which tests run on which core. The newest core runs every test. The oldest runs those whose
+# outcome can depend on ansible-core: facts and the fact cache, check and diff mode, loops, hosts
+# and delegation, no_log and warnings, how a failed or killed module's result reaches the action
+# plugin, AWX. A test marked ``newest_core_only`` exercises what the record stores, the module and
+# Lambda do once the action plugin has its task (races between controllers, kill -9 and recover,
+# durable executions, Terraform state): the same code on every core, so run once, on the newest.
+NEWEST = CORE == list(_core_files())[-1]
+newest_core_only = pytest.mark.skipif(not NEWEST, reason="does not depend on ansible-core: runs on the newest core only")
 RECORDER_SOURCE = (TARGET / "files" / "recorder.py").read_text(encoding="utf-8")
 
 sys.path.insert(0, str(ROOT / "tools"))
@@ -60,13 +67,26 @@ def compact(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def fact_name(record_id: str) -> str:
-    """The fact that holds the record of ``record_id`` (the collection's own naming)."""
-    if str(COLLECTIONS) not in sys.path:
-        sys.path.insert(0, str(COLLECTIONS))
-    from ansible_collections.cloudhooks.aws.plugins.module_utils.lifecycle import fact_name as name_of
+FACT_PREFIX = "cloudhooks_aws_lambda_invocation_"
 
-    return str(name_of(record_id))
+
+def fact_name(record_id: str, prefix: str = FACT_PREFIX) -> str:
+    """The fact that holds the record of ``record_id``, as docs/state.md ("The record") names it."""
+    slug = re.sub(r"[^a-z0-9]+", "_", record_id.lower()).strip("_")[:40]
+    hashed = hashlib.sha256(record_id.encode("utf-8")).hexdigest()[:12]
+    return "%s%s_%s" % (prefix, slug, hashed) if slug else prefix + hashed
+
+
+def record_in_facts(facts: Dict[str, Any], record_id: str) -> Optional[Dict[str, Any]]:
+    """The record of ``record_id`` in a host's facts (docs/state.md): a for_each key's (ID[KEY]) in the
+    keys' fact of ID, any other in the fact of its id."""
+    keyed = re.fullmatch(r"(.+)\[(.+)\]", record_id, re.S)
+    if keyed:
+        group = facts.get(fact_name(keyed.group(1), FACT_PREFIX + "keys_"))
+        found = (json.loads(group)["keys"] if group else {}).get(keyed.group(2))
+        return dict(found) if found else None
+    value = facts.get(fact_name(record_id))
+    return dict(json.loads(value)) if value else None
 
 
 def decode_cached_facts(data: Any) -> Dict[str, Any]:
@@ -113,6 +133,10 @@ class Function:
         found = local_lambda.invocation_counts(self.endpoint).get(self.name, {})
         return {kind: found.get(kind, 0) for kind in ("RequestResponse", "DryRun", "Event")}
 
+    def handler_runs(self) -> int:
+        """How many times the endpoint ran this function's handler (a durable execution found again does not)."""
+        return int(local_lambda.invocation_counts(self.endpoint).get(self.name, {}).get("handler_runs", 0))
+
     def publish(self, label: str, **env: str) -> str:
         """Deploy again with LABEL=label (and env) and publish a version; returns its number."""
         self.env = {**self.env, "LABEL": label, **env}
@@ -128,16 +152,20 @@ class Functions:
     def __init__(self, endpoint: str, tmp_path: Path, test_name: str) -> None:
         self.endpoint = endpoint
         self.tmp_path = tmp_path
-        self.slug = re.sub(r"[^a-zA-Z0-9]+", "-", test_name.replace("test_", "", 1)).strip("-")[:40]
+        slug = re.sub(r"[^a-zA-Z0-9]+", "-", test_name.replace("test_", "", 1)).strip("-")[:33].strip("-")
+        # a parametrized test's cases differ after the cut: a hash of the whole name keeps them apart
+        self.slug = "%s-%s" % (slug, hashlib.sha256(test_name.encode("utf-8")).hexdigest()[:6])
         self.count = 0
 
-    def deploy(self, hint: str = "fn", *, timeout: int = 30, **env: str) -> Function:
-        """A new recorder function; ``env`` adds to its environment (FAIL_FLAG, SLEEP_SECONDS, ...)."""
+    def deploy(self, hint: str = "fn", *, timeout: int = 30, durable: bool = False, **env: str) -> Function:
+        """A new recorder function; ``env`` adds to its environment (FAIL_FLAG, SLEEP_SECONDS, ...);
+        ``durable``: a Lambda durable function (DurableConfig)."""
         self.count += 1
         name = "%s-%s-%d" % (self.slug, hint, self.count)
         log = self.tmp_path / ("%s.events.jsonl" % name)
         full_env = {"EVENT_LOG": str(log), **env}
-        local_lambda.deploy(self.endpoint, name, RECORDER_SOURCE, env=full_env, timeout=timeout)
+        config = {"ExecutionTimeout": 900, "RetentionPeriodInDays": 1} if durable else None
+        local_lambda.deploy(self.endpoint, name, RECORDER_SOURCE, env=full_env, timeout=timeout, durable_config=config)
         return Function(name, self.endpoint, log, full_env, timeout)
 
 
@@ -149,20 +177,14 @@ def item_args(function: Function, **options: Any) -> Dict[str, Any]:
 # -- ansible-playbook -------------------------------------------------------------------------
 
 
-@dataclass
-class Run:
-    """One finished ansible-playbook run and the outcomes its playbook saved, per host."""
+class SavedOutcomes:
+    """The outcomes a playbook saved, one JSON file per host in ``results_dir``."""
 
-    args: List[str]
-    rc: int
-    stdout: str
-    stderr: str
     results_dir: Path
-    seconds: float
 
     @property
     def output(self) -> str:
-        return "$ %s\n--- stdout\n%s\n--- stderr\n%s" % (" ".join(self.args), self.stdout, self.stderr)
+        raise NotImplementedError
 
     def outcome(self, host: str = "localhost") -> Dict[str, Any]:
         path = self.results_dir / ("%s.json" % host)
@@ -176,6 +198,22 @@ class Run:
 
     def item(self, index: int = 0, host: str = "localhost") -> Dict[str, Any]:
         return self.items(host)[index]
+
+
+@dataclass
+class Run(SavedOutcomes):
+    """One finished ansible-playbook run and the outcomes its playbook saved, per host."""
+
+    args: List[str]
+    rc: int
+    stdout: str
+    stderr: str
+    results_dir: Path
+    seconds: float
+
+    @property
+    def output(self) -> str:
+        return "$ %s\n--- stdout\n%s\n--- stderr\n%s" % (" ".join(self.args), self.stdout, self.stderr)
 
     def warnings(self, text: str) -> int:
         """How many times a warning containing ``text`` was printed (wrapped lines re-joined)."""
@@ -333,5 +371,109 @@ class Ansible:
 
     def record(self, record_id: str, host: str = "localhost") -> Optional[Dict[str, Any]]:
         """The stored record of ``record_id`` on ``host`` (None: no record, or forgotten)."""
-        value = self.facts(host).get(fact_name(record_id))
-        return dict(json.loads(value)) if value else None
+        return record_in_facts(self.facts(host), record_id)
+
+
+# -- record stores, waiting, killing -----------------------------------------------------------
+
+
+class Store:
+    """A record store of a test, and a look at what it holds (read straight from disk or S3)."""
+
+    def __init__(self, kind: str, tmp_path: Path, endpoint: str) -> None:
+        self.kind = kind
+        self.endpoint = endpoint
+        if kind == "file":
+            self.root = tmp_path / "records"
+            self.root.mkdir()
+            self.url = "file://%s" % self.root
+        else:
+            self.bucket = "records-%s" % uuid.uuid4().hex[:12]
+            self.s3 = local_lambda.client(endpoint, "s3")
+            self.s3.create_bucket(Bucket=self.bucket)
+            # versioned, as docs/state.md recommends: history() shows every write
+            self.s3.put_bucket_versioning(Bucket=self.bucket, VersioningConfiguration={"Status": "Enabled"})
+            self.url = "s3://%s/ci/state" % self.bucket
+
+    @property
+    def env(self) -> Dict[str, str]:
+        return {"CLOUDHOOKS_RECORD_STORE": self.url}
+
+    def _name(self, record_id: str, host: str) -> str:
+        """DIR/<host>/<id>.json, the names encoded as docs/state.md says ("The documents")."""
+        def encoded(text: str) -> str:
+            return "".join(c if re.fullmatch(r"[a-z0-9_.-]", c) and not (i == 0 and c == ".")
+                           else "".join("%%%02X" % b for b in c.encode("utf-8")) for i, c in enumerate(text))
+        return "%s/%s.json" % (encoded(host), encoded(record_id))
+
+    def document(self, record_id: str, host: str = "localhost") -> Optional[Dict[str, Any]]:
+        if self.kind == "file":
+            path = self.root / self._name(record_id, host)
+            return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+        try:
+            body = self.s3.get_object(Bucket=self.bucket, Key="ci/state/" + self._name(record_id, host))["Body"]
+        except self.s3.exceptions.NoSuchKey:
+            return None
+        return json.loads(body.read())
+
+    def history(self, record_id: str, host: str = "localhost") -> List[Any]:
+        """Every version of an S3 document, oldest first (for a failure's message)."""
+        if self.kind == "file":
+            return [self.document(record_id, host)]
+        key = "ci/state/" + self._name(record_id, host)
+        found = self.s3.list_object_versions(Bucket=self.bucket, Prefix=key)
+        versions = sorted(found.get("Versions", []) + found.get("DeleteMarkers", []), key=lambda v: v["LastModified"])
+        out = []
+        for version in versions:
+            if "ETag" not in version:
+                out.append("deleted")
+                continue
+            body = self.s3.get_object(Bucket=self.bucket, Key=key, VersionId=version["VersionId"])["Body"].read()
+            out.append(json.loads(body))
+        return out
+
+    def record(self, record_id: str, host: str = "localhost") -> Optional[Dict[str, Any]]:
+        document = self.document(record_id, host)
+        return document["record"] if document else None
+
+    def corrupt(self, record_id: str, host: str = "localhost") -> None:
+        if self.kind == "file":
+            (self.root / self._name(record_id, host)).write_bytes(b"\x00not json")
+        else:
+            self.s3.put_object(Bucket=self.bucket, Key="ci/state/" + self._name(record_id, host), Body=b"\x00not json")
+
+
+def wait_for(condition: Any, what: str, seconds: float = 120) -> None:
+    """Poll until ``condition()`` holds (a readiness wait, not a timed assertion)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "gave up waiting for " + what
+        time.sleep(0.1)
+
+
+def process_tree(pid: int) -> List[int]:
+    """pid and all its descendants (ansible-core's workers call setsid: a process group is not enough)."""
+    children: Dict[int, List[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parent = int(stat.rsplit(")", 1)[1].split()[1])
+            children.setdefault(parent, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        todo.extend(children.get(current, []))
+    return found
+
+
+def kill(pids: List[int]) -> None:
+    """SIGKILL each of the processes, those still there."""
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass

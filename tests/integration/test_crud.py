@@ -5,7 +5,9 @@ byte as the reference's Examples section, and replacement when the qualifier cha
 
 from __future__ import annotations
 
-from lambda_e2e import compact, item_args
+from lambda_e2e import compact, item_args, newest_core_only
+
+pytestmark = newest_core_only
 
 # The reference's Examples (CRUD, key "tf"), exactly.
 FIRST = {"key1": "value1", "key2": "value2"}

@@ -11,7 +11,7 @@ from typing import Any, Dict, List
 
 import pytest
 
-from lambda_e2e import item_args
+from lambda_e2e import item_args, newest_core_only
 
 KEYS = ["tenant-%02d" % n for n in range(20)]
 
@@ -85,6 +85,7 @@ def test_twenty_keys_owned_like_terraform_for_each(functions, ansible):
     assert fn.counts()["RequestResponse"] == 42
 
 
+@newest_core_only
 def test_with_a_store_only_the_failed_keys_are_invoked_again(functions, ansible, tmp_path: Path):
     fn = functions.deploy("for-each-fail")
     root = tmp_path / "records"
@@ -126,6 +127,7 @@ def test_with_facts_a_failed_key_warns_that_the_others_run_again(functions, ansi
     assert first.warnings("record_store") >= 1
 
 
+@newest_core_only
 def test_concurrency_at_the_endpoint_never_above_max_concurrency(functions, ansible):
     fn = functions.deploy("for-each-parallel", SLEEP_SECONDS="0.5")
     inputs = {"k%02d" % n: {"n": n} for n in range(12)}
@@ -139,6 +141,7 @@ def test_concurrency_at_the_endpoint_never_above_max_concurrency(functions, ansi
     assert most == 3  # in parallel (the endpoint runs handlers concurrently), and never more than 3
 
 
+@newest_core_only
 @pytest.mark.parametrize("bad, message", [
     ({"input": {"a": 1}}, "for_each and input are mutually exclusive"),
     ({"max_concurrency": 0}, "max_concurrency must be"),
@@ -158,6 +161,7 @@ def test_bad_input_names_the_key_and_invokes_nothing(functions, ansible, bad, me
     assert ansible.record("bad[ok]") is None
 
 
+@newest_core_only
 def test_check_mode_dry_runs_each_planned_key(functions, ansible):
     fn = functions.deploy("for-each-check")
     run = ansible.run(invocations=[dict(item_args(fn, id="chk"), for_each={"a": {"n": 1}, "b": {"n": 2}})],

@@ -10,7 +10,7 @@ import json
 import time
 from typing import Any, Dict, List
 
-from lambda_e2e import RECORDER_SOURCE, compact, item_args, local_lambda
+from lambda_e2e import RECORDER_SOURCE, compact, item_args, local_lambda, newest_core_only
 
 SECRET = "Sup3r-S3cret-9f1c7a"
 
@@ -91,6 +91,7 @@ def test_digest_records_compare_as_json_reinvoke_on_a_changed_value_and_are_salt
 # -- reinvoke_on ------------------------------------------------------------------------------------
 
 
+@newest_core_only
 def test_reinvoke_on_code_replaces_after_update_function_code_and_otherwise_only_reads_the_function(functions, ansible, endpoint):
     fn = functions.deploy("code")
     settings = {"tenant": "acme"}
@@ -120,6 +121,7 @@ def test_reinvoke_on_code_replaces_after_update_function_code_and_otherwise_only
     assert again.item()["action"] == "none" and len(fn.events()) == 3
 
 
+@newest_core_only
 def test_reinvoke_on_configuration_replaces_after_an_environment_change(functions, ansible, endpoint):
     fn = functions.deploy("config")
     task = item_args(fn, id="config-watch", reinvoke_on=["configuration"], input={"x": 1})
@@ -138,6 +140,7 @@ def test_reinvoke_on_configuration_replaces_after_an_environment_change(function
 # -- invocation_type: Event ----------------------------------------------------------------------
 
 
+@newest_core_only
 def test_event_creates_updates_and_deletes_with_202_and_the_payloads_of_request_response(functions, ansible):
     queued, waited = functions.deploy("event"), functions.deploy("sync")
 
@@ -163,6 +166,7 @@ def test_event_creates_updates_and_deletes_with_202_and_the_payloads_of_request_
     assert queued.counts() == {"RequestResponse": 0, "DryRun": 0, "Event": 3}
 
 
+@newest_core_only
 def test_event_in_check_mode_sends_dry_run_and_tail_log_is_refused(functions, ansible):
     fn = functions.deploy("event-check")
     checked = ansible.run(check=True, invocations=[item_args(fn, invocation_type="Event", input={"a": 1})])

@@ -10,7 +10,9 @@ import json
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-from lambda_e2e import compact, item_args
+from lambda_e2e import compact, item_args, newest_core_only
+
+pytestmark = newest_core_only
 
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:"
 

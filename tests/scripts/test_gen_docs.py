@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """scripts/gen_docs.py: Ansible markup to Markdown (through antsibull-docs-parser), the page
-layout, and the drift check of release_checks' docs step."""
+layout, and the drift check of nox -s docs."""
 from __future__ import annotations
 
 from pathlib import Path

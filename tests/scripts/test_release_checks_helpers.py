@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The Python programs scripts/release_checks runs: the get-pip stand-in, the stand-in Lambda
+"""The Python programs the release checks (nox sessions) run: the get-pip stand-in, the stand-in Lambda
 endpoint of the module_defaults step, and the checks of that step and of the build step."""
 from __future__ import annotations
 

@@ -6,6 +6,10 @@
 with moto's parsed request object, so moto has already worked out the account and region, and
 with an `InvokeHost`: all this module needs from the server that received the request. It
 returns moto's (status, headers, body) triple.
+
+A durable function's invocation is a durable execution (durable.py keeps them): the first Invoke
+of a name runs the handler, later ones with the same payload get that execution's outcome. Faults
+the server was told to inject (faults.py) apply just before the handler would run, or after it ran.
 """
 from __future__ import annotations
 
@@ -28,6 +32,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 from urllib.parse import parse_qs, unquote
 
+from . import durable
+from .errors import ApiError
+from .faults import Fault, FaultPlan
 from .processes import RunningProcesses, kill_group, unpack_zip
 
 if TYPE_CHECKING:
@@ -57,18 +64,9 @@ class InvokeHost:
     processes: RunningProcesses  # handler processes, killed when the server stops
     count_invocation: Callable[[str, str], None]  # (function name, invocation type), once per Invoke request
     answer_with_request_id: Callable[[str], None]  # the invocation's request id becomes x-amzn-RequestId
-
-
-class ApiError(Exception):
-    """An error answered the way the Lambda API answers it (botocore raises ClientError(code))."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
-
-    def response(self) -> tuple[int, dict[str, Any], str]:
-        headers = {"status": self.status, "Content-Type": "application/json", "x-amzn-ErrorType": self.code}
-        return self.status, headers, json.dumps({"Type": "User", "message": self.message}, separators=(",", ":"))
+    count_handler_run: Callable[[str], None] = lambda name: None  # (function name), once per handler process
+    faults: FaultPlan = field(default_factory=FaultPlan)  # errors, delays and dropped answers to inject
+    drop_connection: Callable[[], None] = lambda: None  # close this request's connection without an answer
 
 
 @dataclass
@@ -137,6 +135,7 @@ class Invocation:
     tenant_id: str | None = None
     client_context: dict[str, Any] | None = None
     task_root: str = ""
+    env_extra: dict[str, str] = field(default_factory=dict)  # set by the endpoint, after the function's own
     log_group: str = field(init=False)
     log_stream: str = field(init=False)
 
@@ -151,6 +150,7 @@ class Outcome:
     payload: bytes
     function_error: str | None
     log: str
+    timed_out: bool = False
 
 
 def handle_invoke(response: LambdaResponse, host: InvokeHost) -> tuple[int, dict[str, Any], Any]:
@@ -159,7 +159,9 @@ def handle_invoke(response: LambdaResponse, host: InvokeHost) -> tuple[int, dict
     function_name = match["function"] if match else path
     qualifier_param = parse_qs(response.parsed_url.query).get("Qualifier", [None])[0]
     invocation_type = response.headers.get("X-Amz-Invocation-Type") or "RequestResponse"
+    execution_name = response.headers.get("X-Amz-Durable-Execution-Name")
     host.count_invocation(_counted_name(function_name), invocation_type)
+    fault: Fault | None = None
     try:
         target = parse_target(function_name, qualifier_param)
         if invocation_type not in INVOCATION_TYPES:
@@ -169,29 +171,106 @@ def handle_invoke(response: LambdaResponse, host: InvokeHost) -> tuple[int, dict
                 f"constraint: Member must satisfy enum value set: [{', '.join(INVOCATION_TYPES)}]",
             )
         fn = resolve(response, target)
+        config = durable.config_of(fn)
+        if config is not None:
+            durable.check_invoke(config, target.qualifier, execution_name, invocation_type)
         if invocation_type == "DryRun":
             return 204, {"status": 204}, ""
         invocation = _prepare(response, target, fn)
+        if config is not None and config.get("ExecutionTimeout"):
+            invocation.timeout = min(invocation.timeout, float(config["ExecutionTimeout"]))
         invocation.task_root = task_root(host, invocation.code_sha, invocation.code)
+        fault = host.faults.take(fn.function_name, target.qualifier)  # after every check of Invoke's own
+        if fault is not None and fault.when == "before":
+            faulted = _answer_fault(host, fault)
+            if faulted is not None:
+                return faulted
+            fault = None  # only a delay: now run as usual
+        host.answer_with_request_id(invocation.request_id)
+        if config is not None:
+            answer = _invoke_durable(host, fn, invocation, _raw_payload(response), execution_name, invocation_type,
+                                     response.headers.get("X-Amz-Log-Type") == "Tail")
+        elif invocation_type == "Event":
+            threading.Thread(target=_run_logged, args=(host, fn, invocation), daemon=True).start()
+            answer = 202, {"status": 202}, ""
+        else:
+            outcome = _run_logged(host, fn, invocation)
+            answer = _answer(invocation.version, outcome.payload, outcome.function_error,
+                             outcome.log if response.headers.get("X-Amz-Log-Type") == "Tail" else None)
     except ApiError as exc:
         return exc.response()
+    if fault is not None:  # when == "after": the handler ran (or is running, for Event)
+        return _answer_fault(host, fault) or answer
+    return answer
 
-    host.answer_with_request_id(invocation.request_id)
+
+def _answer(version: str, payload: bytes, function_error: str | None, log: str | None,
+            extra: dict[str, Any] | None = None) -> tuple[int, dict[str, Any], bytes]:
+    """A RequestResponse answer: HTTP 200 whether or not the function failed."""
+    headers: dict[str, Any] = {"status": 200, "Content-Type": "application/json", "X-Amz-Executed-Version": version}
+    headers.update(extra or {})
+    if function_error:
+        headers["X-Amz-Function-Error"] = function_error
+    if log is not None:
+        headers["X-Amz-Log-Result"] = base64.b64encode(log.encode()[-LOG_TAIL_BYTES:]).decode()
+    return 200, headers, payload
+
+
+def _answer_fault(host: InvokeHost, fault: Fault) -> tuple[int, dict[str, Any], str] | None:
+    """What an injected fault answers, after its delay: the error, a closed connection, or (None)
+    the normal answer."""
+    if fault.delay_seconds:
+        time.sleep(fault.delay_seconds)
+    if fault.close:
+        host.drop_connection()
+        return 200, {"status": 200}, ""
+    if fault.error is None:
+        return None
+    message = fault.message or f"local_lambda: injected {fault.error} ({fault.when} the handler)"
+    return ApiError(fault.status(), fault.error, message).response()
+
+
+def _raw_payload(response: LambdaResponse) -> bytes:
+    raw = response.raw_body or b""
+    return raw.encode() if isinstance(raw, str) else bytes(raw)
+
+
+def _invoke_durable(host: InvokeHost, fn: LambdaFunction, invocation: Invocation, payload: bytes,
+                    name: str | None, invocation_type: str, tail: bool) -> tuple[int, dict[str, Any], Any]:
+    """Start a durable execution, or answer with the one this name and payload already started."""
+    invoked_arn = invocation.invoked_arn
+    execution, created = durable.STORE.start(fn, invoked_arn, name, payload)
+    arn_header = {"X-Amz-Durable-Execution-Arn": execution.arn}
+    invocation.env_extra = {"LOCAL_LAMBDA_DURABLE_EXECUTION_ARN": execution.arn,
+                            "LOCAL_LAMBDA_DURABLE_EXECUTION_NAME": execution.name}
     if invocation_type == "Event":
-        threading.Thread(target=_run_logged, args=(host, fn, invocation), daemon=True).start()
-        return 202, {"status": 202}, ""
+        if created:
+            threading.Thread(target=_run_execution, args=(host, fn, invocation, execution), daemon=True).start()
+        return 202, {"status": 202, "X-Amz-Executed-Version": execution.version, **arn_header}, ""
+    if created:
+        outcome = _run_execution(host, fn, invocation, execution)
+        return _answer(execution.version, outcome.payload, outcome.function_error, outcome.log if tail else None, arn_header)
+    execution.done.wait()  # a synchronous call re-attaches to a running execution
+    if execution.status == "SUCCEEDED":
+        return _answer(execution.version, execution.result or b"null", None, None, arn_header)
+    return _answer(execution.version, execution.error_payload or b"{}", "Unhandled", None, arn_header)
 
-    outcome = _run_logged(host, fn, invocation)
-    headers: dict[str, Any] = {
-        "status": 200,
-        "Content-Type": "application/json",
-        "X-Amz-Executed-Version": invocation.version,
-    }
-    if outcome.function_error:
-        headers["X-Amz-Function-Error"] = outcome.function_error
-    if response.headers.get("X-Amz-Log-Type") == "Tail":
-        headers["X-Amz-Log-Result"] = base64.b64encode(outcome.log.encode()[-LOG_TAIL_BYTES:]).decode()
-    return 200, headers, outcome.payload
+
+def _run_execution(host: InvokeHost, fn: LambdaFunction, invocation: Invocation, execution: durable.Execution) -> Outcome:
+    """Run the handler once for a new execution and close it with what the handler answered."""
+    try:
+        outcome = _run_logged(host, fn, invocation)
+    except BaseException:
+        execution.finish("FAILED", _service_error("Runtime.Unknown", "local_lambda could not run the handler"))
+        raise
+    if outcome.function_error is None:
+        status = "SUCCEEDED"
+    elif outcome.timed_out and invocation.timeout < float(fn.timeout):
+        status = "TIMED_OUT"  # the execution's ExecutionTimeout ended it, not the function's Timeout
+    else:
+        status = "FAILED"
+    execution.finish(status, outcome.payload)
+    return outcome
 
 
 def _counted_name(function_name: str) -> str:
@@ -257,6 +336,7 @@ def task_root(host: InvokeHost, code_sha: str, code: bytes) -> str:
 
 
 def _run_logged(host: InvokeHost, fn: LambdaFunction, invocation: Invocation) -> Outcome:
+    host.count_handler_run(invocation.function_name)
     outcome = run(host, invocation)
     # Also hand the log to moto's CloudWatch Logs backend, as moto's own Docker runner does.
     fn.logs_backend.ensure_log_group(invocation.log_group)
@@ -341,7 +421,7 @@ def run(host: InvokeHost, invocation: Invocation) -> Outcome:
         f"Memory Size: {invocation.memory_mb} MB\tMax Memory Used: {result.get('max_memory_mb', 0)} MB\t"
         f"{report_extra}\n"
     )
-    return Outcome(payload, function_error, log)
+    return Outcome(payload, function_error, log, timed_out)
 
 
 def _environment(host: InvokeHost, invocation: Invocation, root: str, scratch: str) -> dict[str, str]:
@@ -375,6 +455,7 @@ def _environment(host: InvokeHost, invocation: Invocation, root: str, scratch: s
     })
     if invocation.tenant_id is not None:
         env["LOCAL_LAMBDA_TENANT_ID"] = invocation.tenant_id
+    env.update(invocation.env_extra)
     return env
 
 

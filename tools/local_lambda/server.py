@@ -2,10 +2,10 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """A local AWS endpoint (moto in server mode) whose Lambda Invoke really runs the Python handler.
 
-Pinned to moto 5.2.5 (requirements/ansible-2.19.txt). Without Docker, moto 5 cannot run a
+Pinned to moto 5.2.5 (requirements/tools.txt). Without Docker, moto 5 cannot run a
 handler: its Invoke only echoes, and it drops the `Qualifier` query parameter. This module keeps
 moto for everything else (CreateFunction, PublishVersion, CreateAlias, UpdateFunctionCode, IAM,
-the /moto-api endpoints, ...) and changes exactly four moto symbols, while a server started here
+the /moto-api endpoints, ...) and changes exactly seven moto symbols, while a server started here
 is running (reference-counted; the originals come back when the last one stops):
 
 * ``moto.awslambda.responses.LambdaResponse.invoke`` -- replaced. For requests that came
@@ -19,6 +19,8 @@ is running (reference-counted; the originals come back when the last one stops):
   in-process through ``mock_aws`` while a server runs) still get moto's original method.
 * ``moto.core.responses.BaseResponse.call_action`` -- wrapped, only to note the operation name
   (``self._get_action()``) of each AWS request for the /_local_lambda/requests counter.
+* ``moto.awslambda.models.LambdaFunction.__init__``, ``.get_configuration`` and
+  ``.update_configuration`` -- wrapped (durable.py) to keep ``DurableConfig``, which moto drops.
 * ``moto.s3.responses.S3Response.put_object`` and ``.delete_object`` -- wrapped in one lock. Moto
   checks If-None-Match / If-Match and then writes, in two steps, so two conditional writes racing
   on the threaded server could both pass; on AWS a conditional write is atomic, and so it is here.
@@ -28,7 +30,9 @@ object, and UpdateFunctionCode / UpdateFunctionConfiguration replace (never muta
 ``code_bytes`` and ``environment_vars`` attributes this reads, so each version keeps its own.
 
 In front of moto's WSGI app (``DomainDispatcherApplication``) sits a small WSGI app serving
-``/_local_lambda/invocations``, ``/_local_lambda/requests`` and ``/_local_lambda/latency``. With a
+``/_local_lambda/invocations``, ``/_local_lambda/requests``, ``/_local_lambda/latency``,
+``/_local_lambda/faults`` and ``/_local_lambda/durable-executions``, and the durable execution
+APIs moto lacks (``/2025-12-01/...``: GetDurableExecution, ListDurableExecutionsByFunction). With a
 latency (``--latency-ms N``, or POST ``/_local_lambda/latency?ms=N`` while running) every AWS API
 response waits N ms before it is sent, as if it had crossed a network. The HTTP server is werkzeug's
 threaded server with moto's request handler, with no request timeout, so a long handler blocks
@@ -54,15 +58,20 @@ import ipaddress
 import json
 import shutil
 import signal
+import socket
 import sys
 import tempfile
 import threading
 import time
+import uuid
 from collections import Counter, deque
+from http import HTTPStatus
 from importlib.metadata import version as _dist_version
 from typing import Any, Callable, Iterable
 from urllib.parse import parse_qs
 
+from . import durable
+from .faults import FaultPlan
 from .invoke import INVOCATION_TYPES, InvokeHost, handle_invoke
 from .processes import RunningProcesses
 
@@ -80,6 +89,7 @@ class _Current(threading.local):
     host: InvokeHost | None = None
     record: dict[str, Any] | None = None
     request_id: str | None = None
+    drop: bool = False
 
 
 _current = _Current()
@@ -92,8 +102,9 @@ def _check_moto() -> None:
     found = _dist_version("moto")
     if found != PINNED_MOTO_VERSION:
         raise RuntimeError(
-            f"local_lambda is written against moto {PINNED_MOTO_VERSION} (see requirements/ansible-2.19.txt) "
-            f"and patches LambdaResponse.invoke, BaseResponse.call_action and S3Response.put_object/delete_object; found moto {found}. "
+            f"local_lambda is written against moto {PINNED_MOTO_VERSION} (see requirements/tools.txt) and patches "
+            "LambdaResponse.invoke, BaseResponse.call_action, LambdaFunction.__init__/get_configuration/update_configuration "
+            f"and S3Response.put_object/delete_object; found moto {found}. "
             "Install the pinned version, or re-check the hook (tools/local_lambda/server.py) and bump the pin."
         )
     from moto.awslambda.models import LambdaBackend, LambdaFunction
@@ -103,7 +114,8 @@ def _check_moto() -> None:
 
     needed = [
         (LambdaResponse, "invoke"), (BaseResponse, "call_action"), (BaseResponse, "_get_action"),
-        (LambdaBackend, "get_function"), (LambdaFunction, "save_logs"),
+        (LambdaBackend, "get_function"), (LambdaFunction, "save_logs"), (LambdaFunction, "get_configuration"),
+        (LambdaFunction, "update_configuration"),
         (S3Response, "put_object"), (S3Response, "delete_object"),
     ]
     missing = [f"{cls.__name__}.{name}" for cls, name in needed if not callable(getattr(cls, name, None))]
@@ -157,6 +169,7 @@ def _install_patches() -> None:
             for name in ("put_object", "delete_object"):
                 _originals["s3." + name] = S3Response.__dict__[name]
                 setattr(S3Response, name, _serialised("s3." + name))
+            durable.install_moto_patches()
         _patch_users += 1
 
 
@@ -174,6 +187,7 @@ def _remove_patches() -> None:
 
             for name in ("put_object", "delete_object"):
                 setattr(S3Response, name, _originals.pop("s3." + name))
+            durable.remove_moto_patches()
 
 
 def check_loopback(host: str) -> None:
@@ -201,6 +215,8 @@ class LocalLambdaServer:
         self.invoke_host: InvokeHost | None = None
         self._lock = threading.Lock()
         self._invocations: dict[str, Counter[str]] = {}
+        self._handler_runs: Counter[str] = Counter()
+        self.faults = FaultPlan()
         self._requests: deque[dict[str, Any]] = deque(maxlen=MAX_REQUEST_RECORDS)
         self._request_counts: Counter[str] = Counter()
         self._processes = RunningProcesses()
@@ -230,6 +246,9 @@ class LocalLambdaServer:
             processes=self._processes,
             count_invocation=self._count_invocation,
             answer_with_request_id=_answer_with_request_id,
+            count_handler_run=self._count_handler_run,
+            faults=self.faults,
+            drop_connection=_drop_connection,
         )
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, name="local-lambda", daemon=True
@@ -259,17 +278,26 @@ class LocalLambdaServer:
         with self._lock:
             self._invocations.setdefault(function_name, Counter())[invocation_type] += 1
 
+    def _count_handler_run(self, function_name: str) -> None:
+        with self._lock:
+            self._handler_runs[function_name] += 1
+
     # -- counters ---------------------------------------------------------------------------
     def invocation_counts(self) -> dict[str, dict[str, int]]:
+        """Per function: Invoke requests per InvocationType, their total, and handler_runs (handlers started)."""
         with self._lock:
-            return {
-                name: {**{t: counts[t] for t in INVOCATION_TYPES}, **counts, "total": sum(counts.values())}
-                for name, counts in sorted(self._invocations.items())
-            }
+            names = sorted(set(self._invocations) | set(self._handler_runs))
+            result = {}
+            for name in names:
+                counts = self._invocations.get(name, Counter())
+                result[name] = {**{t: counts[t] for t in INVOCATION_TYPES}, **counts, "total": sum(counts.values()),
+                                "handler_runs": self._handler_runs[name]}
+            return result
 
     def reset_invocation_counts(self) -> None:
         with self._lock:
             self._invocations.clear()
+            self._handler_runs.clear()
 
     def add_request(self, record: dict[str, Any]) -> None:
         with self._lock:
@@ -297,6 +325,10 @@ def start(host: str = "127.0.0.1", port: int = 0, *, log_requests: bool = False,
 
 def _answer_with_request_id(request_id: str) -> None:
     _current.request_id = request_id
+
+
+def _drop_connection() -> None:
+    _current.drop = True
 
 
 def _pause(seconds: float) -> None:
@@ -351,18 +383,44 @@ class _LocalLambdaApp:
                 headers.append(("x-amzn-RequestId", _current.request_id))
             return start_response(status, headers, exc_info)
 
-        _current.host, _current.record, _current.request_id = self.server.invoke_host, record, None
+        _current.host, _current.record, _current.request_id, _current.drop = self.server.invoke_host, record, None, False
         try:
-            body = self.moto_app(environ, _start_response)
+            body = self._durable_api(environ, _start_response, record)
+            if body is None:
+                body = self.moto_app(environ, _start_response)
+            if _current.drop:  # an injected fault: close the connection without any answer
+                if record is not None:
+                    record["status"] = None
+                environ["werkzeug.socket"].shutdown(socket.SHUT_RDWR)
+                raise ConnectionAbortedError("local_lambda: connection closed without an answer (injected fault)")
+            if path == "/moto-api/reset" and environ.get("REQUEST_METHOD") == "POST":
+                durable.STORE.clear()  # durable executions are part of the state moto resets
             if record is not None and self.server.latency_ms:  # AWS API requests only, not /moto-api
                 _pause(self.server.latency_ms / 1000)
             return body
         finally:
-            _current.host, _current.record, _current.request_id = None, None, None
+            _current.host, _current.record, _current.request_id, _current.drop = None, None, None, False
             if record is not None:
                 if record["operation"] is None:
                     record["operation"] = _fallback_operation(environ)
                 self.server.add_request(record)
+
+    @staticmethod
+    def _durable_api(environ: WSGIEnviron, start_response: StartResponse, record: dict[str, Any] | None) -> list[bytes] | None:
+        """GetDurableExecution and ListDurableExecutionsByFunction, which moto lacks (durable.py)."""
+        if _signing_service(environ) != "lambda" or not environ.get("PATH_INFO", "").startswith(durable.API_PREFIX + "/"):
+            return None
+        account, region = _caller(environ)
+        served = durable.route(environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", ""),
+                               environ.get("QUERY_STRING", ""), account, region)
+        if served is None:
+            return None
+        operation, (status, headers, body) = served
+        if record is not None:
+            record["operation"] = operation
+        headers = {**headers, "Content-Length": str(len(body)), "x-amzn-RequestId": str(uuid.uuid4())}
+        start_response(f"{status} {HTTPStatus(status).phrase}", list(headers.items()))
+        return [body]
 
     def _admin(self, environ: WSGIEnviron, start_response: StartResponse) -> Iterable[bytes]:
         path = environ["PATH_INFO"].rstrip("/")
@@ -373,8 +431,13 @@ class _LocalLambdaApp:
         }
         if path == ADMIN_PREFIX + "/latency":
             return self._latency(environ, start_response)
+        if path == ADMIN_PREFIX + "/faults":
+            return self._faults(environ, start_response)
+        if path == ADMIN_PREFIX + "/durable-executions":
+            return _durable_executions(environ, start_response)
         if path not in routes:
-            return _json_response(start_response, "404 Not Found", {"message": f"no such path {path}", "paths": list(routes)})
+            paths = [*routes, ADMIN_PREFIX + "/latency", ADMIN_PREFIX + "/faults", ADMIN_PREFIX + "/durable-executions"]
+            return _json_response(start_response, "404 Not Found", {"message": f"no such path {path}", "paths": paths})
         read, reset = routes[path]
         if method == "GET":
             key = "invocations" if path.endswith("invocations") else "requests"
@@ -396,6 +459,47 @@ class _LocalLambdaApp:
         elif method != "GET":
             return _json_response(start_response, "405 Method Not Allowed", {"message": f"{method} not allowed"})
         return _json_response(start_response, "200 OK", {"latency_ms": self.server.latency_ms})
+
+    def _faults(self, environ: WSGIEnviron, start_response: StartResponse) -> Iterable[bytes]:
+        """GET: the pending faults. POST (a JSON fault, see faults.py): add one. DELETE: drop them all."""
+        method = environ.get("REQUEST_METHOD", "GET")
+        if method == "POST":
+            try:
+                length = int(environ.get("CONTENT_LENGTH") or 0)
+                fault = self.server.faults.add(json.loads(environ["wsgi.input"].read(length) or b"null"))
+            except ValueError as exc:  # json.JSONDecodeError is a ValueError too
+                return _json_response(start_response, "400 Bad Request", {"message": str(exc)})
+            return _json_response(start_response, "200 OK", {"fault": fault.describe()})
+        if method == "DELETE":
+            self.server.faults.clear()
+        elif method != "GET":
+            return _json_response(start_response, "405 Method Not Allowed", {"message": f"{method} not allowed"})
+        return _json_response(start_response, "200 OK", {"faults": self.server.faults.pending()})
+
+
+def _durable_executions(environ: WSGIEnviron, start_response: StartResponse) -> Iterable[bytes]:
+    """GET: every durable execution stored. DELETE ?function=F&name=N (both optional): forget the
+    closed ones, as when their retention period ends."""
+    method = environ.get("REQUEST_METHOD", "GET")
+    if method == "GET":
+        return _json_response(start_response, "200 OK", {"durable_executions": durable.admin_list()})
+    if method in ("POST", "DELETE"):
+        query = parse_qs(environ.get("QUERY_STRING", ""))
+        forgotten, running = durable.STORE.forget(query.get("function", [None])[-1], query.get("name", [None])[-1])
+        return _json_response(start_response, "200 OK", {"forgotten": forgotten, "running": running})
+    return _json_response(start_response, "405 Method Not Allowed", {"message": f"{method} not allowed"})
+
+
+def _caller(environ: WSGIEnviron) -> tuple[str, str]:
+    """(account, region) of a SigV4 request, as moto works them out (unknown keys: moto's default account)."""
+    from moto.iam.models import get_account_id_from
+
+    auth = environ.get("HTTP_AUTHORIZATION", "")
+    try:
+        scope = auth.split("Credential=", 1)[1].split(",", 1)[0].split("/")
+        return get_account_id_from(scope[0]), scope[2]
+    except IndexError:
+        return get_account_id_from(""), "us-east-1"
 
 
 def _json_response(start_response: StartResponse, status: str, body: Any) -> list[bytes]:
