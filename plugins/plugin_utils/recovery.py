@@ -49,7 +49,7 @@ def recover_all(runner: Any, slots: List[Slot], how: Optional[str]) -> None:
         for slot in marked:
             slot.not_durable = not _may_be_durable(runner, slot)
         if all(slot.not_durable for slot in marked):
-            raise TaskFailed(refusal(runner, marked), in_flight=_markers(marked))
+            refuse_if_not_durable(runner, marked)
         how = LAMBDA
     retried: List[Slot] = []
     for slot in marked:
